@@ -1,0 +1,64 @@
+"""autograd: a numpy tensor that records its operations and computes exact gradients.
+
+>>> import autograd as ag
+>>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+>>> y = (x.sigmoid() * x).sum()
+>>> y.backward()
+>>> ag.gradcheck(lambda t: (t.sigmoid() * t).sum(), [x])
+True
+"""
+
+from .tensor import Tensor, tensor  # noqa: I001  (tensor first: it wires up the ops)
+from .engine import grad
+from .function import Function
+from .functions import (
+    abs,
+    broadcast_to,
+    cat,
+    clip,
+    concatenate,
+    cos,
+    exp,
+    flatten,
+    leaky_relu,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    softplus,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    step,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .numerical import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled",
+    "set_grad_enabled", "numerical_grad", "gradcheck", "gradgradcheck", "GradcheckError",
+    "abs", "broadcast_to", "cat", "clip", "concatenate", "cos", "exp", "flatten", "leaky_relu",
+    "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "permute", "relu", "reshape", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt",
+    "squeeze", "stack", "step", "sum", "tanh", "transpose", "unsqueeze", "var", "where",
+]  # fmt: skip

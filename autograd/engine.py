@@ -1,0 +1,267 @@
+"""The backward pass: walk the graph from the outputs to the leaves, applying the chain rule.
+
+Order: every node gets a creation number (`seq`) and an op is always created after its
+inputs, so processing the reachable nodes from the highest number down is a topological
+order. Collecting them uses an explicit stack, never recursion, so graphs of any depth
+work, and the order is the same on every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+from .function import Function
+from .grad_mode import is_grad_enabled, set_grad_enabled
+from .tensor import Tensor
+
+_FREED = (
+    "this graph was already freed by an earlier backward(), which releases the values it saved. "
+    "Pass retain_graph=True to the first backward() (or autograd.grad) to go through it again."
+)
+
+
+def backward(
+    roots: Sequence[Tensor],
+    grads: Sequence[Any] | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate gradients of `roots` (weighted by `grads`) into `.grad` of the leaves."""
+    seeds = [_seed(r, None if grads is None else grads[i], create_graph) for i, r in enumerate(roots)]
+    _run(list(roots), seeds, retain_graph or create_graph, create_graph, capture=None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of `outputs` with respect to `inputs`, returned (not stored in `.grad`).
+
+    >>> x = Tensor(3.0, requires_grad=True)
+    >>> (dx,) = grad(x ** 2, x, create_graph=True)   # 2x = 6
+    >>> (ddx,) = grad(dx, x)                          # 2
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient to return")
+    seeds = [_seed(r, g, create_graph) for r, g in zip(outputs, grad_outputs)]
+    retain = create_graph if retain_graph is None else retain_graph
+    found = _run(outputs, seeds, retain, create_graph, capture=inputs)
+    result: list[Tensor | None] = []
+    for i, x in enumerate(inputs):
+        g = found.get(x)
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {x.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        result.append(None if g is None else g if create_graph else Tensor._wrap(_own(g, set())))
+    return tuple(result)
+
+
+def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
+    """The gradient that starts the pass at `root`, checked against its shape."""
+    if not isinstance(root, Tensor):
+        raise TypeError(f"backward needs Tensors, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad, so there is no graph to differentiate. "
+            "Create the inputs you want gradients for with requires_grad=True, outside no_grad()."
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be left out only for a one-element tensor, this one has shape {root.shape}. "
+                f"Pass grad= with that shape (e.g. np.ones({root.shape})), or reduce the tensor first (.sum())."
+            )
+        return Tensor._wrap(np.ones_like(root.data)) if create_graph else np.ones_like(root.data)
+    if np.shape(grad) != root.shape:
+        raise ValueError(
+            f"backward: grad has shape {np.shape(grad)} but the tensor has shape {root.shape}; they must match"
+        )
+    if create_graph:
+        return grad if isinstance(grad, Tensor) else Tensor(np.asarray(grad, dtype=root.dtype))
+    array = grad.data if isinstance(grad, Tensor) else grad
+    return np.array(array, dtype=root.dtype)  # a copy: leaf grads never alias the caller's array
+
+
+def _collect(roots: Sequence[Tensor]) -> tuple[list[Function], dict[Function, Tensor]]:
+    """The nodes reachable from `roots`, outputs first, and the tensor each node produced."""
+    produced: dict[Function, Tensor] = {}
+    stack = []
+    for r in roots:
+        if r.grad_fn is not None and r.grad_fn not in produced:
+            produced[r.grad_fn] = r
+            stack.append(r.grad_fn)
+    while stack:
+        node = stack.pop()
+        if node.inputs is None:
+            raise RuntimeError(f"backward through {node.name}: {_FREED}")
+        for x in node.inputs:
+            if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn not in produced:
+                produced[x.grad_fn] = x
+                stack.append(x.grad_fn)
+    order = sorted(produced, key=attrgetter("seq"), reverse=True)
+    return order, produced
+
+
+def _add(buffer: dict, key: Any, g: Any) -> None:
+    previous = buffer.get(key)
+    buffer[key] = g if previous is None else previous + g  # never in place: g may be shared
+
+
+def _run(
+    roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph: bool, capture: list[Tensor] | None
+) -> dict[Tensor, Any]:
+    node_grads: dict[Function, Any] = {}  # gradient arriving at each node's output
+    leaf_grads: dict[Tensor, Any] = {}  # gradient arriving at each leaf, in order of arrival
+    for root, seed in zip(roots, seeds):
+        _add(node_grads if root.grad_fn is not None else leaf_grads, root.grad_fn or root, seed)
+    order, produced = _collect(roots)
+    wanted = {} if capture is None else {x.grad_fn: x for x in capture if x.grad_fn is not None}
+    found: dict[Tensor, Any] = {}
+
+    was_enabled = is_grad_enabled()
+    set_grad_enabled(create_graph)  # record the backward pass only when asked to
+    try:
+        for node in order:
+            g = node_grads.pop(node, None)
+            if g is not None:
+                if node._hooks:
+                    g = _call_hooks(node._hooks, g, create_graph)
+                if node in wanted:
+                    found[wanted[node]] = g
+                _propagate(node, g, produced[node], create_graph, node_grads, leaf_grads)
+            if not retain_graph:
+                node._free()
+        seen: set[int] = set()
+        for leaf, g in leaf_grads.items():
+            if leaf._hooks:
+                g = _call_hooks(leaf._hooks, g, create_graph)
+            if capture is not None:
+                found[leaf] = g
+            elif leaf.requires_grad:
+                _accumulate(leaf, g, create_graph, seen)
+    finally:
+        set_grad_enabled(was_enabled)
+    return found
+
+
+def _propagate(node: Function, g: Any, output: Tensor, create_graph: bool, node_grads: dict, leaf_grads: dict) -> None:
+    """Run one node's backward and route each input's gradient to its producer or its leaf buffer."""
+    if create_graph:
+        arrays = node.saved_tensors
+        node.saved_tensors = _saved_as_tensors(node, output)
+        try:
+            input_grads = node.backward(node, g)
+        finally:
+            node.saved_tensors = arrays
+    else:
+        input_grads = node.backward(node, g)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if len(input_grads) != len(node.inputs):
+        raise RuntimeError(
+            f"{node.name}.backward returned {len(input_grads)} gradients, but forward took {len(node.inputs)} inputs; "
+            "return one per input (None where there is none)"
+        )
+    for i, (x, gx, needed) in enumerate(zip(node.inputs, input_grads, node.needs_input_grad)):
+        if gx is None or not needed:
+            continue
+        gx = _fit(gx, x, node, i, create_graph)
+        if x.grad_fn is not None:
+            _add(node_grads, x.grad_fn, gx)
+        else:
+            _add(leaf_grads, x, gx)
+
+
+def _saved_as_tensors(node: Function, output: Tensor) -> tuple[Any, ...]:
+    """Map each saved array back to the graph tensor it is the data of (for create_graph)."""
+    mapped = []
+    for value in node.saved_tensors:
+        if value is output.data:
+            mapped.append(output)
+            continue
+        for x in node.inputs:
+            if isinstance(x, Tensor) and x.data is value:
+                mapped.append(x)
+                break
+        else:
+            mapped.append(value)  # a constant
+    return tuple(mapped)
+
+
+def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a broadcast gradient back to `shape` (the inverse of numpy broadcasting)."""
+    lead = g.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(f"cannot sum a gradient of shape {g.shape} to the larger shape {shape}")
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def _fit(g: Any, x: Tensor, node: Function, i: int, create_graph: bool) -> Any:
+    """Bring a gradient to its input's shape (summing broadcast axes) and dtype."""
+    if create_graph and not isinstance(g, Tensor):
+        g = Tensor._wrap(g)
+    elif not create_graph and not isinstance(g, np.ndarray):
+        g = np.asarray(g.data if isinstance(g, Tensor) else g)
+    if g.shape != x.shape:
+        try:
+            g = sum_to(g, x.shape)
+        except ValueError:
+            g = None
+        if g is None or g.shape != x.shape:
+            raise RuntimeError(
+                f"{node.name}.backward returned a gradient that does not fit input {i} of shape {x.shape}; "
+                "it must have the input's shape or one that broadcasts from it"
+            )
+    if not create_graph and g.dtype != x.dtype:
+        g = g.astype(x.dtype)
+    return g
+
+
+def _call_hooks(hooks: list, g: Any, create_graph: bool) -> Any:
+    t = g if create_graph else Tensor._wrap(g)
+    for hook in list(hooks):
+        replaced = hook(t)
+        if replaced is not None:
+            t = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
+    return t if create_graph else t.data
+
+
+def _own(g: np.ndarray, seen: set[int]) -> np.ndarray:
+    """`g`, or a copy of it if it might be shared (a view, read-only, or already given out)."""
+    if g.base is not None or not g.flags.writeable or id(g) in seen:
+        g = g.copy()
+    seen.add(id(g))
+    return g
+
+
+def _accumulate(leaf: Tensor, g: Any, create_graph: bool, seen: set[int]) -> None:
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif leaf.grad is None:
+        leaf.grad = Tensor._wrap(_own(g, seen))
+    else:
+        leaf.grad = Tensor._wrap(leaf.grad.data + g)

@@ -1,0 +1,68 @@
+"""Grad mode: whether operations record a graph. Thread-local, as in PyTorch."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations on tensors that require grad record a graph (the default)."""
+    return getattr(_state, "enabled", True)
+
+
+def set_grad_enabled(mode: bool) -> None:
+    """Switch graph recording on or off for the current thread."""
+    _state.enabled = bool(mode)
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode, restoring the old mode on exit."""
+
+    _mode: bool
+
+    def __enter__(self) -> None:
+        self._previous = is_grad_enabled()
+        set_grad_enabled(self._mode)
+
+    def __exit__(self, *exc: object) -> None:
+        set_grad_enabled(self._previous)
+
+    def __call__(self, func: F) -> F:
+        mode = self._mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            previous = is_grad_enabled()
+            set_grad_enabled(mode)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                set_grad_enabled(previous)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):
+    """Record no graph inside this block or function: no op nodes are even created.
+
+    >>> x = Tensor([1.0], requires_grad=True)
+    >>> with no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradMode):
+    """Record the graph again inside a `no_grad` block or function."""
+
+    _mode = True

@@ -1,0 +1,1 @@
+"""The built-in differentiable ops, each a `Function` with forward beside backward."""

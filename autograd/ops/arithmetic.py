@@ -1,0 +1,160 @@
+"""Arithmetic: + - * / ** @ and negation. Forward and backward side by side.
+
+Each backward may return a gradient in the broadcast (output) shape: the engine sums it
+back to each input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+
+
+def _binary(op: str, fn: Any, a: Any, b: Any) -> np.ndarray:
+    """Apply a broadcasting numpy function, naming both shapes if they do not broadcast."""
+    try:
+        return fn(a, b)
+    except ValueError as err:
+        if "broadcast" not in str(err):
+            raise
+        raise ValueError(
+            f"{op}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast "
+            "(numpy rules: trailing dimensions must be equal or 1); "
+            "reshape or unsqueeze one operand so they line up"
+        ) from None
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _binary("add", np.add, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _binary("sub", np.subtract, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _binary("mul", np.multiply, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = grad * b if ctx.needs_input_grad[0] else None
+        gb = grad * a if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _binary("div", np.true_divide, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = grad / b if ctx.needs_input_grad[0] else None
+        gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.negative(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """a ** b, for a tensor or a constant on either side.
+
+    d/da = b * a**(b-1); d/db = a**b * log(a) (nan for a < 0, as in PyTorch).
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = _binary("pow", np.power, a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        ga = grad * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
+        gb = grad * out * np.log(a) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def _matmul_error(a: Any, b: Any) -> ValueError:
+    sa, sb = np.shape(a), np.shape(b)
+    if len(sa) == 0 or len(sb) == 0:
+        return ValueError(
+            f"matmul: both operands need at least 1 dimension, got shapes {sa} and {sb}; use * for scalars"
+        )
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    if sa[-1] != inner_b:
+        where_b = "its only" if len(sb) == 1 else "second-to-last"
+        return ValueError(
+            f"matmul: shapes {sa} and {sb} are not aligned: the last dimension of the first ({sa[-1]}) "
+            f"must equal the {where_b} dimension of the second ({inner_b})"
+        )
+    return ValueError(f"matmul: the batch dimensions of shapes {sa} and {sb} do not broadcast")
+
+
+class MatMul(Function):
+    """a @ b with numpy's rules: 1-D operands are promoted to matrices, batch dims broadcast."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = np.asarray(a), np.asarray(b)  # the same objects when they are arrays already
+        try:
+            out = np.matmul(a, b)
+        except ValueError:
+            raise _matmul_error(a, b) from None
+        ctx.save_for_backward(a, b)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        a_vec, b_vec = a.ndim == 1, b.ndim == 1
+        # Undo numpy's promotion of 1-D operands, so both rules below are matrix rules:
+        # a 1-D `a` is a row (1, k), a 1-D `b` a column (k, 1), and grad gets those axes back.
+        if a_vec:
+            a = a.reshape((1, -1))
+        if b_vec:
+            b = b.reshape((-1, 1))
+        if a_vec and b_vec:
+            grad = grad.reshape((1, 1))
+        elif a_vec:
+            grad = grad.reshape(grad.shape[:-1] + (1,) + grad.shape[-1:])
+        elif b_vec:
+            grad = grad.reshape(grad.shape + (1,))
+        ga = grad @ b.mT if ctx.needs_input_grad[0] else None
+        gb = a.mT @ grad if ctx.needs_input_grad[1] else None
+        # The engine sums broadcast batch dims away; squeeze the promoted axes here.
+        if ga is not None and a_vec:
+            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
+        if gb is not None and b_vec:
+            gb = gb.reshape(gb.shape[:-1])
+        return ga, gb

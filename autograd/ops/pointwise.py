@@ -1,0 +1,240 @@
+"""Elementwise functions and their derivatives, forward beside backward.
+
+Conventions where a derivative is undefined: relu, abs and step take 0 at 0; maximum and
+minimum split the gradient evenly between tied elements; clip passes the gradient at its
+edges (x == min or x == max).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    """|x|; its gradient sign(x) is 0 at 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.sign(x)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * np.sin(x)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    """1 / (1 + exp(-x)), computed without overflow for large |x|."""
+
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class ReLU(Function):
+    """max(x, 0); gradient 1 where x > 0, else 0 (so 0 at 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class LeakyReLU(Function):
+    """x where x > 0, else negative_slope * x; gradient negative_slope at 0."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01):
+        ctx.save_for_backward(x)
+        ctx.negative_slope = negative_slope
+        return np.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.where(x > 0, 1.0, ctx.negative_slope)
+
+
+class Softplus(Function):
+    """log(1 + exp(x)), stable for large |x|; its derivative is sigmoid(x) = 1 - exp(-out)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.logaddexp(0, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - np.exp(-out))
+
+
+class Step(Function):
+    """The seeds' step function: 1 where x > 0, else 0. Its gradient is 0 everywhere."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return (x > 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
+def _tie_share(a, b):
+    """1 where a > b, 0.5 where a == b, 0 where a < b: a's share of a max's gradient."""
+    return (a > b) + 0.5 * (a == b)
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        share = _tie_share(a, b)
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        share = _tie_share(b, a)
+        return grad * share, grad * (1 - share)
+
+
+class Clip(Function):
+    """x limited to [min, max] (either may be None); gradient 1 inside, edges included."""
+
+    @staticmethod
+    def forward(ctx, x, min=None, max=None):
+        ctx.save_for_backward(x)
+        ctx.bounds = (min, max)
+        return np.clip(x, min, max)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        if lo is not None:
+            grad = grad * (x >= lo)
+        if hi is not None:
+            grad = grad * (x <= hi)
+        return grad
+
+
+class Where(Function):
+    """a where condition holds, else b; the condition is a constant."""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        condition = np.asarray(condition, dtype=bool)
+        ctx.condition = condition
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        cond = ctx.condition
+        return None, grad * cond, grad * ~cond

@@ -1,0 +1,152 @@
+"""Reductions and the softmax family, forward beside backward.
+
+`axis` is None (all axes), an int or a tuple of ints; `keepdims` keeps reduced axes as
+size 1. Backward reshapes the incoming gradient to the kept-dims shape and broadcasts it
+over the input, which is exactly the inverse of the reduction's shape change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+
+Axis = Any  # None, int or tuple of ints
+
+
+def _kept_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
+    """`shape` with the reduced axes set to 1 (the shape keepdims=True gives)."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    axes = {a % len(shape) for a in axes} if shape else set()
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        out = np.sum(x, axis=axis, keepdims=keepdims)
+        ctx.shape, ctx.kept = x.shape, _kept_shape(x.shape, axis)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.broadcast_to(grad.reshape(ctx.kept), ctx.shape)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        out = np.mean(x, axis=axis, keepdims=keepdims)
+        ctx.shape, ctx.kept = x.shape, _kept_shape(x.shape, axis)
+        ctx.count = x.size // max(np.size(out), 1)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.broadcast_to(grad.reshape(ctx.kept) / ctx.count, ctx.shape)
+
+
+class Var(Function):
+    """Variance with Bessel's `correction` (1, PyTorch's default, divides by n - 1; 0 by n)."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False, correction=1):
+        out = np.var(x, axis=axis, keepdims=keepdims, ddof=correction)
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.kept = axis, _kept_shape(x.shape, axis)
+        ctx.divisor = x.size // max(np.size(out), 1) - correction
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        centred = x - x.mean(axis=ctx.axis, keepdims=True)
+        return grad.reshape(ctx.kept) * centred * (2 / ctx.divisor)
+
+
+class Max(Function):
+    """Largest element along `axis`; tied maxima share the gradient evenly."""
+
+    _pick = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx, x, axis=None, keepdims=False):
+        out = cls._pick(x, axis=axis, keepdims=keepdims)
+        ctx.save_for_backward(x, out)
+        ctx.axis, ctx.kept = axis, _kept_shape(x.shape, axis)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        winners = x == out.reshape(ctx.kept)
+        share = winners / winners.sum(axis=ctx.axis, keepdims=True)
+        return grad.reshape(ctx.kept) * share
+
+
+class Min(Max):
+    """Smallest element along `axis`; tied minima share the gradient evenly."""
+
+    _pick = staticmethod(np.min)
+
+
+def _stable_max(x: np.ndarray, axis: Axis) -> np.ndarray:
+    """max over `axis` (kept), with 0 where that is infinite, to shift exponents safely."""
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0)
+
+
+class LogSumExp(Function):
+    """log(sum(exp(x))) along `axis`, finite for logits of any size."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        m = _stable_max(x, axis)
+        kept = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        out = kept if keepdims else np.squeeze(kept, axis=axis)
+        ctx.save_for_backward(x, out)
+        ctx.kept = kept.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return grad.reshape(ctx.kept) * np.exp(x - out.reshape(ctx.kept))
+
+
+class Softmax(Function):
+    """exp(x) / sum(exp(x)) along `axis`, shifted by the max so it never overflows."""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        e = np.exp(x - _stable_max(x, axis))
+        out = e / np.sum(e, axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """x - logsumexp(x) along `axis`: finite even where softmax underflows to 0."""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        z = x - _stable_max(x, axis)
+        out = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)

@@ -1,0 +1,1 @@
+"""Runnable demos; they use only the public API."""
