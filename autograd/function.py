@@ -94,6 +94,9 @@ class Function:
         node.attrs = attrs
         node.seq = next(_node_counter)
         out = cls.forward(node, *raw, **attrs)
+        if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results; keep saved refs in step
+            scalar, out = out, np.asarray(out)
+            node.saved_tensors = tuple(out if v is scalar else v for v in node.saved_tensors)
         return Tensor._wrap(out, node)
 
     def _free(self) -> None:

@@ -93,7 +93,7 @@ def _compare(analytic: np.ndarray, numerical: np.ndarray, what: str, atol: float
         return
     flat = np.where(np.isnan(excess), np.inf, excess).reshape(-1)
     worst = np.unravel_index(int(np.argmax(flat)), analytic.shape) if analytic.ndim else ()
-    a, n = analytic[worst], numerical[worst]
+    a, n = float(analytic[worst]), float(numerical[worst])
     raise GradcheckError(
         f"gradient check failed for {what}: at index {worst} autograd gives {a!r} but the central "
         f"difference gives {n!r} (difference {abs(a - n):.3g} > atol {atol:g} + rtol {rtol:g} * |numerical| "

@@ -70,8 +70,8 @@ class Concatenate(Function):
             raise ValueError(
                 f"concatenate: shapes {shapes} must match except along axis {axis}"
             ) from None
-        ctx.axis = axis % out.ndim
-        ctx.bounds = np.cumsum([0] + [np.shape(x)[ctx.axis] for x in xs])
+        axis = axis % out.ndim
+        ctx.axis, ctx.bounds = axis, np.cumsum([0] + [np.shape(x)[axis] for x in xs])
         return out
 
     @staticmethod

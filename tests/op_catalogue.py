@@ -1,0 +1,347 @@
+"""One catalogue of every differentiable op, feeding all the op property tests.
+
+Each entry names the op, says how to call it on tensors and on plain numpy arrays (the
+reference), and gives a Hypothesis strategy for its inputs: float64 values in a range where
+the op is defined, kept at least MARGIN away from its kinks and ties. Adding an op means
+adding one entry here; tests/test_ops.py then checks its values against numpy, its
+gradient against central differences, and (where smooth) its second derivative.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import autograd as ag
+
+MARGIN = 0.01  # distance kept from kinks and ties: far more than gradcheck's step of 1e-6
+
+SMALL_SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
+TWO_SHAPES = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=3)
+
+
+def away_from(values: np.ndarray, kinks: Sequence[float], margin: float = MARGIN) -> np.ndarray:
+    """Push every value closer than `margin` to a kink out to kink +/- margin (same side)."""
+    values = np.array(values, dtype=np.float64)
+    for k in kinks:
+        near = np.abs(values - k) < margin
+        values[near] = k + np.where(values[near] >= k, margin, -margin)
+    return values
+
+
+def spread(values: np.ndarray, gap: float = 0.05) -> np.ndarray:
+    """Distinct values at least `gap` apart, in the order of `values`: inputs with no ties for max/min."""
+    flat = values.reshape(-1)
+    ranks = np.argsort(np.argsort(flat, kind="stable"), kind="stable")
+    return (ranks * gap - 1.0).reshape(values.shape)
+
+
+def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+def array(shape: Any, lo: float = -3.0, hi: float = 3.0, kinks: Sequence[float] = ()) -> st.SearchStrategy:
+    return hnp.arrays(np.float64, shape, elements=floats(lo, hi)).map(lambda a: away_from(a, kinks))
+
+
+@st.composite
+def axis_and_keepdims(draw: Any, shape: tuple[int, ...], allow_tuple: bool = True) -> dict[str, Any]:
+    """A valid `axis` for `shape` (None, an int, possibly negative, or a tuple) and keepdims."""
+    ndim = len(shape)
+    options = [st.none()]
+    if ndim:
+        options.append(st.integers(-ndim, ndim - 1))
+        if allow_tuple:
+            options.append(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(tuple))
+    return {"axis": draw(st.one_of(options)), "keepdims": draw(st.booleans())}
+
+
+@dataclass(frozen=True)
+class Op:
+    """A catalogue entry. `inputs` draws (arrays, kwargs); `fn` and `ref` take (*values, **kwargs)."""
+
+    name: str
+    fn: Callable[..., ag.Tensor]
+    ref: Callable[..., np.ndarray]
+    inputs: st.SearchStrategy[tuple[tuple[np.ndarray, ...], dict[str, Any]]]
+    smooth: bool = True  # second derivatives are checked too
+    constants: tuple[int, ...] = field(default=())  # positions passed as plain arrays (no grad)
+
+    def __repr__(self) -> str:  # pytest ids
+        return self.name
+
+
+def unary(lo: float = -3.0, hi: float = 3.0, kinks: Sequence[float] = (), shapes: Any = SMALL_SHAPES) -> Any:
+    return shapes.flatmap(lambda s: array(s, lo, hi, kinks)).map(lambda a: ((a,), {}))
+
+
+@st.composite
+def binary(draw: Any, lo: float = -3.0, hi: float = 3.0, b_lo: float | None = None, b_hi: float | None = None,
+           b_kinks: Sequence[float] = (), tie_free: bool = False) -> Any:  # fmt: skip
+    shapes = draw(TWO_SHAPES).input_shapes
+    a = draw(array(shapes[0], lo, hi))
+    b = draw(array(shapes[1], lo if b_lo is None else b_lo, hi if b_hi is None else b_hi, b_kinks))
+    if tie_free:
+        assume(np.all(np.abs(a - b) >= MARGIN))
+    return (a, b), {}
+
+
+@st.composite
+def reduction(draw: Any, lo: float = -3.0, hi: float = 3.0, tie_free: bool = False, allow_tuple: bool = True) -> Any:
+    shape = draw(SMALL_SHAPES)
+    a = draw(array(shape, lo, hi))
+    if tie_free:
+        a = spread(a)
+    return (a,), draw(axis_and_keepdims(shape, allow_tuple))
+
+
+@st.composite
+def along_axis(draw: Any) -> Any:
+    """An array of at least one dimension and one of its axes (for softmax and friends)."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    return (draw(array(shape, -5.0, 5.0)),), {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+@st.composite
+def matmul_pair(draw: Any) -> Any:
+    shapes = draw(hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2, max_side=3))
+    return (draw(array(shapes.input_shapes[0])), draw(array(shapes.input_shapes[1]))), {}
+
+
+@st.composite
+def clip_inputs(draw: Any) -> Any:
+    lo = draw(floats(-2.0, 0.5))
+    hi = lo + draw(floats(0.2, 2.0))
+    shape = draw(SMALL_SHAPES)
+    return (draw(array(shape, kinks=(lo, hi))),), {"min": lo, "max": hi}
+
+
+@st.composite
+def where_inputs(draw: Any) -> Any:
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3)).input_shapes
+    cond = draw(hnp.arrays(np.bool_, shapes[0]))
+    return (cond, draw(array(shapes[1])), draw(array(shapes[2]))), {}
+
+
+@st.composite
+def reshape_inputs(draw: Any) -> Any:
+    shape = draw(SMALL_SHAPES)
+    size = int(np.prod(shape))
+    factors = [d for d in range(1, size + 1) if size % d == 0]
+    first = draw(st.sampled_from(factors))
+    target = draw(st.sampled_from([(size,), (first, size // first), (first, -1), (1, size, 1)]))
+    return (draw(array(shape)),), {"shape": target}
+
+
+@st.composite
+def permute_inputs(draw: Any) -> Any:
+    shape = draw(SMALL_SHAPES)
+    return (draw(array(shape)),), {"axes": tuple(draw(st.permutations(range(len(shape)))))}
+
+
+@st.composite
+def transpose_inputs(draw: Any) -> Any:
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4))
+    n = len(shape)
+    return (draw(array(shape)),), {"dim0": draw(st.integers(-n, n - 1)), "dim1": draw(st.integers(-n, n - 1))}
+
+
+@st.composite
+def broadcast_inputs(draw: Any) -> Any:
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
+    return (draw(array(shapes.input_shapes[0])),), {"shape": shapes.result_shape}
+
+
+@st.composite
+def squeeze_inputs(draw: Any) -> Any:
+    shape = list(draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3)))
+    ones = draw(st.lists(st.integers(0, len(shape)), max_size=2))
+    for position in sorted(ones, reverse=True):
+        shape.insert(position, 1)
+    candidates = [i for i, n in enumerate(shape) if n == 1]
+    axis = draw(st.one_of(st.none(), st.sampled_from(candidates))) if candidates else None
+    return (draw(array(tuple(shape))),), {"axis": axis}
+
+
+@st.composite
+def unsqueeze_inputs(draw: Any) -> Any:
+    shape = draw(SMALL_SHAPES)
+    return (draw(array(shape)),), {"axis": draw(st.integers(-len(shape) - 1, len(shape)))}
+
+
+@st.composite
+def flatten_inputs(draw: Any) -> Any:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, max_side=3))
+    start = draw(st.integers(0, len(shape) - 1))
+    end = draw(st.integers(start, len(shape) - 1))
+    return (draw(array(shape)),), {"start_dim": start, "end_dim": end}
+
+
+@st.composite
+def basic_index_inputs(draw: Any) -> Any:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    index = draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    return (draw(array(shape)),), {"index": index}
+
+
+@st.composite
+def integer_index_inputs(draw: Any) -> Any:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    index = draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=5)))
+    return (draw(array(shape)),), {"index": index}
+
+
+@st.composite
+def repeated_index_inputs(draw: Any) -> Any:
+    """A 1-D integer index that repeats positions, so gradients must add up."""
+    n = draw(st.integers(1, 4))
+    index = np.array(draw(st.lists(st.integers(-n, n - 1), min_size=2, max_size=8)))
+    return (draw(array((n, 2))),), {"index": index}
+
+
+@st.composite
+def mask_index_inputs(draw: Any) -> Any:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    return (draw(array(shape)),), {"index": draw(hnp.arrays(np.bool_, shape))}
+
+
+@st.composite
+def join_inputs(draw: Any, new_axis: bool) -> Any:
+    shape = draw(hnp.array_shapes(min_dims=0 if new_axis else 1, max_dims=3, max_side=3))
+    count = draw(st.integers(1, 3))
+    ndim_out = len(shape) + new_axis
+    axis = draw(st.integers(-ndim_out, ndim_out - 1))
+    arrays = []
+    for _ in range(count):
+        s = list(shape)
+        if not new_axis:
+            s[axis % len(shape)] = draw(st.integers(1, 3))
+        arrays.append(draw(array(tuple(s))))
+    return tuple(arrays), {"axis": axis}
+
+
+@st.composite
+def split_inputs(draw: Any) -> Any:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    length = shape[axis]
+    if draw(st.booleans()):
+        sections: Any = draw(st.integers(1, length))
+    else:
+        cuts = sorted(draw(st.lists(st.integers(0, length), max_size=3)))
+        edges = [0, *cuts, length]
+        sections = [b - a for a, b in itertools.pairwise(edges)]
+    return (draw(array(shape)),), {"sections": sections, "axis": axis}
+
+
+def _numpy_split(a: np.ndarray, sections: Any, axis: int) -> list[np.ndarray]:
+    """PyTorch's split, written with numpy: an int is a piece size, a list gives piece sizes."""
+    if isinstance(sections, int):
+        length = a.shape[axis]
+        sizes = [sections] * (length // sections) + ([length % sections] if length % sections else [])
+    else:
+        sizes = list(sections)
+    return np.split(a, np.cumsum(sizes)[:-1], axis=axis)
+
+
+def _reduced_count(inputs: Any) -> int:
+    """How many elements each output element of a reduction averages over."""
+    (a,), kwargs = inputs
+    return a.size // max(np.sum(a, axis=kwargs["axis"]).size, 1)
+
+
+def _stable_logsumexp(a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    m = np.max(a, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _softmax(a: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-a))
+
+
+def _split_sum(pieces: Sequence[Any]) -> Any:
+    """Combine split's pieces into one output with distinct weights, so each piece's gradient is checked."""
+    return sum((p * (k + 1)).sum() for k, p in enumerate(pieces))
+
+
+CATALOGUE: list[Op] = [
+    # arithmetic
+    Op("add", lambda a, b: a + b, np.add, binary()),
+    Op("sub", lambda a, b: a - b, np.subtract, binary()),
+    Op("mul", lambda a, b: a * b, np.multiply, binary()),
+    Op("div", lambda a, b: a / b, np.divide, binary(b_lo=-3.0, b_hi=3.0, b_kinks=(0.0,)).filter(
+        lambda ab: np.all(np.abs(ab[0][1]) >= 0.25))),
+    Op("neg", lambda a: -a, np.negative, unary()),
+    Op("add_scalar", lambda a: 2.5 + a, lambda a: 2.5 + a, unary()),
+    Op("rsub_scalar", lambda a: 1.5 - a, lambda a: 1.5 - a, unary()),
+    Op("rdiv_scalar", lambda a: 3.0 / a, lambda a: 3.0 / a, unary(0.3, 3.0)),
+    Op("pow_scalar", lambda a: a**3, lambda a: a**3, unary()),
+    Op("pow_fractional", lambda a: a**1.5, lambda a: a**1.5, unary(0.2, 3.0)),
+    Op("pow_tensor", lambda a, b: a**b, np.power, binary(0.2, 3.0, b_lo=-2.0, b_hi=2.0)),
+    Op("rpow_scalar", lambda a: 2.0**a, lambda a: 2.0**a, unary()),
+    Op("matmul", lambda a, b: a @ b, np.matmul, matmul_pair()),
+    # elementwise
+    Op("exp", ag.exp, np.exp, unary()),
+    Op("log", ag.log, np.log, unary(0.1, 5.0)),
+    Op("sqrt", ag.sqrt, np.sqrt, unary(0.1, 5.0)),
+    Op("abs", ag.abs, np.abs, unary(kinks=(0.0,)), smooth=False),
+    Op("sin", ag.sin, np.sin, unary()),
+    Op("cos", ag.cos, np.cos, unary()),
+    Op("tanh", ag.tanh, np.tanh, unary()),
+    Op("sigmoid", ag.sigmoid, _sigmoid, unary(-8.0, 8.0)),
+    Op("relu", ag.relu, lambda a: np.maximum(a, 0), unary(kinks=(0.0,)), smooth=False),
+    Op("leaky_relu", lambda a: ag.leaky_relu(a, 0.1), lambda a: np.where(a > 0, a, 0.1 * a),
+       unary(kinks=(0.0,)), smooth=False),
+    Op("softplus", ag.softplus, lambda a: np.log1p(np.exp(a)), unary(-8.0, 8.0)),
+    Op("step", ag.step, lambda a: (a > 0).astype(float), unary(kinks=(0.0,)), smooth=False),
+    Op("maximum", ag.maximum, np.maximum, binary(tie_free=True), smooth=False),
+    Op("minimum", ag.minimum, np.minimum, binary(tie_free=True), smooth=False),
+    Op("clip", lambda a, min, max: a.clip(min, max), lambda a, min, max: np.clip(a, min, max), clip_inputs(),
+       smooth=False),
+    Op("where", lambda c, a, b: ag.where(c, a, b), np.where, where_inputs(), constants=(0,)),
+    # reductions and the softmax family
+    Op("sum", lambda a, **k: a.sum(**k), lambda a, **k: np.sum(a, **k), reduction()),
+    Op("mean", lambda a, **k: a.mean(**k), lambda a, **k: np.mean(a, **k), reduction()),
+    Op("var", lambda a, **k: a.var(**k, correction=0), lambda a, **k: np.var(a, **k), reduction()),
+    Op("var_unbiased", lambda a, **k: a.var(**k), lambda a, **k: np.var(a, ddof=1, **k),
+       reduction().filter(lambda inputs: _reduced_count(inputs) > 1)),
+    Op("max", lambda a, **k: a.max(**k), lambda a, **k: np.max(a, **k), reduction(tie_free=True), smooth=False),
+    Op("min", lambda a, **k: a.min(**k), lambda a, **k: np.min(a, **k), reduction(tie_free=True), smooth=False),
+    Op("logsumexp", lambda a, **k: a.logsumexp(**k), _stable_logsumexp, reduction(-5.0, 5.0)),
+    Op("softmax", lambda a, axis: a.softmax(axis), _softmax, along_axis()),
+    Op("log_softmax", lambda a, axis: a.log_softmax(axis), lambda a, axis: np.log(_softmax(a, axis)), along_axis()),
+    # shape
+    Op("reshape", lambda a, shape: a.reshape(shape), np.reshape, reshape_inputs()),
+    Op("permute", lambda a, axes: a.permute(axes), np.transpose, permute_inputs()),
+    Op("transpose", lambda a, dim0, dim1: a.transpose(dim0, dim1), lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1),
+       transpose_inputs()),
+    Op("T", lambda a: a.T, lambda a: a.T, unary()),
+    Op("broadcast_to", lambda a, shape: a.broadcast_to(shape), np.broadcast_to, broadcast_inputs()),
+    Op("squeeze", lambda a, axis: a.squeeze(axis), np.squeeze, squeeze_inputs()),
+    Op("unsqueeze", lambda a, axis: a.unsqueeze(axis), np.expand_dims, unsqueeze_inputs()),
+    Op("flatten", lambda a, start_dim, end_dim: a.flatten(start_dim, end_dim),
+       lambda a, start_dim, end_dim: a.reshape(a.shape[:start_dim] + (-1,) + a.shape[end_dim + 1:]),
+       flatten_inputs()),
+    Op("getitem_basic", lambda a, index: a[index], lambda a, index: a[index], basic_index_inputs()),
+    Op("getitem_integer", lambda a, index: a[index], lambda a, index: a[index], integer_index_inputs()),
+    Op("getitem_repeated", lambda a, index: a[index], lambda a, index: a[index], repeated_index_inputs()),
+    Op("getitem_mask", lambda a, index: a[index], lambda a, index: a[index], mask_index_inputs()),
+    Op("concatenate", lambda *xs, axis: ag.concatenate(xs, axis=axis), lambda *xs, axis: np.concatenate(xs, axis),
+       join_inputs(new_axis=False)),
+    Op("stack", lambda *xs, axis: ag.stack(xs, axis=axis), lambda *xs, axis: np.stack(xs, axis), join_inputs(True)),
+    Op("split", lambda a, sections, axis: _split_sum(a.split(sections, axis)),
+       lambda a, sections, axis: _split_sum(_numpy_split(a, sections, axis)), split_inputs()),
+]  # fmt: skip
