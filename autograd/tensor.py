@@ -12,6 +12,7 @@ dtype policy:
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -211,10 +212,10 @@ class Tensor:
 
         backward([self], None if grad is None else [grad], retain_graph, create_graph)
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
-        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces it.
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call `hook(grad)` each time this tensor's gradient is computed; a returned tensor replaces it.
 
-        Returns a function that removes the hook.
+        Returns a handle whose `.remove()` unregisters the hook.
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
@@ -222,27 +223,24 @@ class Tensor:
             if self._hooks is None:
                 self._hooks = []
             hooks = self._hooks
-        else:
+        else:  # a non-leaf's hooks live on the node that computes it
             if not isinstance(self.grad_fn._hooks, list):
                 self.grad_fn._hooks = []
             hooks = self.grad_fn._hooks
         hooks.append(hook)
-        return lambda: hooks.remove(hook) if hook in hooks else None
+        return RemovableHandle(hooks, hook)
 
     def retain_grad(self) -> None:
         """Keep `.grad` for this non-leaf tensor too (leaves always keep theirs)."""
         if self.grad_fn is None:
             return
-        import weakref
-
-        ref = weakref.ref(self)
+        ref = weakref.ref(self)  # the node holds the hook: a strong reference would be a cycle
 
         def keep(grad: Tensor) -> None:
             t = ref()
             if t is not None:
                 t.grad = grad if t.grad is None else t.grad + grad
 
-        keep.retains_grad = True  # type: ignore[attr-defined]
         self.register_hook(keep)
 
     # ----------------------------------------------------------------- numpy protocols
@@ -510,6 +508,17 @@ class Tensor:
         lead = (slice(None),) * (axis % self.ndim)
         starts = np.cumsum([0] + sizes)
         return tuple(self[lead + (slice(int(a), int(b)),)] for a, b in itertools.pairwise(starts))
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `.remove()` unregisters the hook."""
+
+    def __init__(self, hooks: list[Callable], hook: Callable):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 def _normalize_index(index: Any) -> tuple[Any, ...]:

@@ -73,8 +73,13 @@ def test_float32_stays_float32(op: Op, data: Any) -> None:
 # keeps values moderate (|output| grows at most linearly), so long chains neither overflow nor
 # drown the central difference in rounding error.
 def _mix(x: ag.Tensor, y: ag.Tensor) -> ag.Tensor:
+    """A matrix product where the shapes allow one, else a broadcast product (sum_keep changes shapes)."""
     t = y.tanh()
-    return (x @ t.T) @ t / 9 if x.ndim == 2 else x * (x @ t) / 3
+    if x.ndim == y.ndim == 2 and x.shape[-1] == y.shape[-1]:
+        return (x @ t.T) @ t / 9
+    if x.ndim == y.ndim == 1 and x.shape == y.shape:
+        return x * (x @ t) / 3
+    return x * t.mean()
 
 
 UNARY = {

@@ -113,7 +113,7 @@ def _matmul_error(a: Any, b: Any) -> ValueError:
         )
     inner_b = sb[0] if len(sb) == 1 else sb[-2]
     if sa[-1] != inner_b:
-        where_b = "its only" if len(sb) == 1 else "second-to-last"
+        where_b = "only" if len(sb) == 1 else "second-to-last"
         return ValueError(
             f"matmul: shapes {sa} and {sb} are not aligned: the last dimension of the first ({sa[-1]}) "
             f"must equal the {where_b} dimension of the second ({inner_b})"
