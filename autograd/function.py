@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .grad_mode import is_grad_enabled
+from .grad_mode import _state as _grad_state
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -84,13 +84,20 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **attrs: Any) -> Tensor:
         """Run the op on tensors (or plain values) and record it in the graph when needed."""
-        raw = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        needs = tuple(isinstance(x, Tensor) and x._requires_grad for x in inputs)
-        if not (True in needs and is_grad_enabled()):
+        raw = []
+        needs = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                raw.append(x.data)
+                needs.append(x._requires_grad)
+            else:
+                raw.append(x)
+                needs.append(False)
+        if not (True in needs and _grad_state.enabled):
             return Tensor._wrap(cls.forward(_NO_GRAPH, *raw, **attrs))
         node = cls.__new__(cls)
         node.inputs = inputs
-        node.needs_input_grad = needs
+        node.needs_input_grad = tuple(needs)
         node.attrs = attrs
         node.seq = next(_node_counter)
         out = cls.forward(node, *raw, **attrs)
