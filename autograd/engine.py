@@ -227,13 +227,14 @@ def _fit(g: Any, x: Tensor, node: Function, i: int, create_graph: bool) -> Any:
     elif not create_graph and not isinstance(g, np.ndarray):
         g = np.asarray(g.data if isinstance(g, Tensor) else g)
     if g.shape != x.shape:
+        returned = g.shape
         try:
             g = sum_to(g, x.shape)
         except ValueError:
             g = None
         if g is None or g.shape != x.shape:
             raise RuntimeError(
-                f"{node.name}.backward returned a gradient that does not fit input {i} of shape {x.shape}; "
+                f"{node.name}.backward returned a gradient of shape {returned} for input {i} of shape {x.shape}; "
                 "it must have the input's shape or one that broadcasts from it"
             )
     if not create_graph and g.dtype != x.dtype:

@@ -1,5 +1,10 @@
 """Tensor's side of numpy's dispatch protocols, so `np.exp(t)` or `ndarray * t` stay in the graph.
 
+Ufuncs with a gradient rule, and a few array functions (sum, reshape, concatenate, where...),
+become autograd ops. Any other ufunc gives a tensor outside the graph; any other array
+function gives numpy's own result. Either raises on tensors that require grad (where a
+gradient would silently be lost), except functions that only read values (allclose, argmax...).
+
 This is also what lets one `backward` serve both ordinary and higher-order gradients: the
 numpy calls in it act on arrays normally and record ops when handed Tensors.
 """
@@ -77,7 +82,14 @@ def call_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any
     if rule is not None:
         return rule(*inputs)
     if ufunc in _CONSTANT_UFUNCS or not _needs_grad(inputs):
-        return Tensor._wrap(ufunc(*_unwrap(inputs)))
+        values = _unwrap(inputs)
+        try:
+            return Tensor._wrap(ufunc(*values))
+        except ValueError as err:
+            if "broadcast" not in str(err):
+                raise
+            shapes = " and ".join(str(np.shape(v)) for v in values)
+            raise ValueError(f"{ufunc.__name__}: shapes {shapes} do not broadcast") from None
     raise _no_rule(ufunc.__name__)
 
 

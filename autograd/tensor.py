@@ -26,6 +26,11 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
         return np.asarray(data, dtype=dtype)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) and x.requires_grad for x in data):
+        raise TypeError(
+            "Tensor(list of tensors) would copy their values and drop the graph; "
+            "use autograd.stack(tensors) to keep gradients flowing"
+        )
     try:
         array = np.asarray(data, dtype=dtype)
     except (ValueError, TypeError) as err:
@@ -163,7 +168,11 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
+            return self.data
+        if copy is False:
+            raise ValueError(f"cannot convert a {self.data.dtype} tensor to {np.dtype(dtype)} without a copy")
+        return self.data.astype(dtype)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -462,6 +471,8 @@ class Tensor:
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
         lead = len(sizes) - self.ndim
+        if any(s == -1 for s in sizes[: max(lead, 0)]):
+            raise ValueError(f"expand{tuple(sizes)}: -1 keeps an existing dimension, it cannot size a new leading one")
         shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
         return self.broadcast_to(shape)
 
@@ -532,7 +543,10 @@ def _normalize_index(index: Any) -> tuple[Any, ...]:
         elif isinstance(i, list):
             i = np.asarray(i)
         if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
-            raise IndexError(f"tensors used as indices must be integer or boolean, got dtype {i.dtype}")
+            raise IndexError(
+                f"arrays used as indices must be integer or boolean, got dtype {i.dtype}; note that "
+                "Tensor([0, 1]) is float64, so build integer indices as np.array([0, 1]) or a plain list"
+            )
         out.append(i)
     return tuple(out)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .arithmetic import _binary
 
 
 class Exp(Function):
@@ -183,7 +184,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return _binary("maximum", np.maximum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -196,7 +197,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        return _binary("minimum", np.minimum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -232,7 +233,13 @@ class Where(Function):
     def forward(ctx, condition, a, b):
         condition = np.asarray(condition, dtype=bool)
         ctx.condition = condition
-        return np.where(condition, a, b)
+        try:
+            return np.where(condition, a, b)
+        except ValueError:
+            raise ValueError(
+                f"where: the condition's shape {condition.shape} and the shapes {np.shape(a)} and {np.shape(b)} "
+                "do not broadcast together"
+            ) from None
 
     @staticmethod
     def backward(ctx, grad):
