@@ -92,7 +92,7 @@ def _compare(analytic: np.ndarray, numerical: np.ndarray, what: str, atol: float
     if not bad.any():
         return
     flat = np.where(np.isnan(excess), np.inf, excess).reshape(-1)
-    worst = np.unravel_index(int(np.argmax(flat)), analytic.shape) if analytic.ndim else ()
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(flat)), analytic.shape))
     a, n = float(analytic[worst]), float(numerical[worst])
     raise GradcheckError(
         f"gradient check failed for {what}: at index {worst} autograd gives {a!r} but the central "

@@ -1,0 +1,19 @@
+"""nn: modules, layers, losses, initialisers, optimisers and data on top of `autograd`.
+
+>>> import nn
+>>> model = nn.Sequential(nn.Linear(784, 50), nn.Sigmoid(), nn.Linear(50, 10))
+>>> loss_fn = nn.CrossEntropyLoss()
+"""
+
+from . import functional, init
+from .data import DataLoader, Dataset, TensorDataset
+from .layers import Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid, Softmax, Step, Tanh
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, Parameter
+from .serialization import load, save
+
+__all__ = [
+    "functional", "init", "DataLoader", "Dataset", "TensorDataset", "Dropout", "Flatten", "LeakyReLU",
+    "Linear", "LogSoftmax", "ReLU", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "BCELoss",
+    "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss", "Module", "Parameter", "load", "save",
+]  # fmt: skip

@@ -1,0 +1,143 @@
+"""The operations behind the layers and losses, as plain functions (PyTorch's `nn.functional`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autograd as ag
+from autograd import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else ag.tensor(x)
+
+
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias, with weight stored (out_features, in_features) as in PyTorch."""
+    out = _tensor(x) @ weight.T
+    return out if bias is None else out + bias
+
+
+def sigmoid(x: Any) -> Tensor:
+    return ag.sigmoid(x)
+
+
+def relu(x: Any) -> Tensor:
+    return ag.relu(x)
+
+
+def tanh(x: Any) -> Tensor:
+    return ag.tanh(x)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    return ag.leaky_relu(x, negative_slope)
+
+
+def step(x: Any) -> Tensor:
+    return ag.step(x)
+
+
+def softmax(x: Any, dim: int = -1) -> Tensor:
+    return ag.softmax(x, axis=dim)
+
+
+def log_softmax(x: Any, dim: int = -1) -> Tensor:
+    return ag.log_softmax(x, axis=dim)
+
+
+def dropout(x: Any, p: float = 0.5, training: bool = True, generator: np.random.Generator | None = None) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout).
+
+    Does nothing when `training` is False, so evaluation needs no rescaling.
+    """
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    x = _tensor(x)
+    if not training or p == 0:
+        return x
+    rng = generator if generator is not None else np.random.default_rng()
+    keep = rng.random(x.shape) >= p
+    return x * (keep / (1 - p)).astype(x.dtype)
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _same_shape(name: str, input: Tensor, target: Any) -> None:
+    if input.shape != np.shape(target):
+        raise ValueError(
+            f"{name}: input shape {input.shape} and target shape {np.shape(target)} differ; "
+            "they must match (reshape the target, e.g. t.reshape(-1, 1))"
+        )
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean", halved: bool = False) -> Tensor:
+    """Mean squared error; `halved=True` gives the seeds' 0.5 * mean((y - t)**2), whose gradient is (y - t) / N."""
+    input = _tensor(input)
+    target = target.detach() if isinstance(target, Tensor) else np.asarray(target)
+    _same_shape("mse_loss", input, target)
+    diff = input - target
+    loss = _reduce(diff * diff, reduction)
+    return loss * 0.5 if halved else loss
+
+
+def _one_hot_rows(target: Any, logits: Tensor, name: str) -> np.ndarray:
+    """Targets as rows of class weights: class indices become one-hot rows; probability rows pass through."""
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    classes = logits.shape[-1]
+    if t.shape == logits.shape:
+        return t.astype(logits.dtype, copy=False)
+    if t.shape != logits.shape[:-1] or t.dtype.kind not in "iu":
+        raise ValueError(
+            f"{name}: target must be class indices of shape {logits.shape[:-1]} (integers) or one-hot/probability "
+            f"rows of shape {logits.shape}, got shape {t.shape} and dtype {t.dtype}"
+        )
+    if t.size and (t.min() < 0 or t.max() >= classes):
+        raise ValueError(f"{name}: class indices must lie in [0, {classes}), got values from {t.min()} to {t.max()}")
+    return np.eye(classes, dtype=logits.dtype)[t]
+
+
+def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy from raw logits (N, C), stable at any logit size.
+
+    `target` is class indices (N,) or one-hot / probability rows (N, C): the seeds use both.
+    """
+    logits = _tensor(input)
+    weights = _one_hot_rows(target, logits, "cross_entropy")
+    return _reduce(-(logits.log_softmax(-1) * weights).sum(-1), reduction)
+
+
+def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood from log-probabilities (N, C) and class indices (N,)."""
+    log_probs = _tensor(input)
+    weights = _one_hot_rows(target, log_probs, "nll_loss")
+    return _reduce(-(log_probs * weights).sum(-1), reduction)
+
+
+def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log is floored at -100, as in PyTorch."""
+    p = _tensor(input)
+    t = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=p.dtype)
+    _same_shape("binary_cross_entropy", p, t)
+    loss = -(t * p.log().clip(min=-100.0) + (1 - t) * (1 - p).log().clip(min=-100.0))
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(x), computed from x stably: softplus(x) - t * x."""
+    x = _tensor(input)
+    t = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=x.dtype)
+    _same_shape("binary_cross_entropy_with_logits", x, t)
+    return _reduce(x.softplus() - x * t, reduction)
