@@ -399,3 +399,26 @@ def test_training_a_tiny_net_lowers_its_loss() -> None:
     assert losses[-1] < 0.25 * losses[0]
     accuracy = (net(ag.tensor(x)).data.argmax(1) == labels).mean()
     assert accuracy > 0.9
+
+
+# ----------------------------------------------------------------------------- monitoring
+
+
+def test_progress_is_silent_off_a_terminal_and_on_request() -> None:
+    from nn.monitor import progress
+
+    bar = progress(range(3))  # pytest captures stderr: not a terminal
+    bar.set_postfix(loss=1.0)
+    assert list(bar) == [0, 1, 2]
+    assert list(progress([4, 5], quiet=True)) == [4, 5]
+    shown = progress(range(2), quiet=False)
+    assert type(shown).__name__ == "tqdm" and list(shown) == [0, 1]
+
+
+def test_plot_history_writes_a_png(tmp_path: Any) -> None:
+    from nn.monitor import plot_history
+
+    path = plot_history({"loss": [2.0, 1.0, 0.5], "train acc": [0.5, 0.7, 0.9], "test acc": [0.4, 0.6, 0.8]},
+                        tmp_path / "curves.png")  # fmt: skip
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
