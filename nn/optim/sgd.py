@@ -1,0 +1,73 @@
+"""Stochastic gradient descent, with optional momentum, Nesterov momentum, dampening and L2 weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from autograd import Tensor
+
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD rule, per parameter p with gradient g:
+
+        g = g + weight_decay * p
+        if momentum:  buf = g on the first step, else momentum * buf + (1 - dampening) * g
+                      g = g + momentum * buf if nesterov else buf
+        p -= lr * g
+
+    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ):
+        if lr < 0:
+            raise ValueError(f"SGD: invalid learning rate lr={lr}; it must be >= 0 (0.01 to 0.1 is typical)")
+        if momentum < 0:
+            raise ValueError(f"SGD: invalid momentum={momentum}; it must be >= 0 (0 turns it off, 0.9 is typical)")
+        if not 0 <= dampening <= 1:
+            raise ValueError(f"SGD: invalid dampening={dampening}; it must lie in [0, 1]")
+        if weight_decay < 0:
+            raise ValueError(f"SGD: invalid weight_decay={weight_decay}; it must be >= 0 (0 turns it off)")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                f"SGD: Nesterov momentum requires momentum > 0 and dampening = 0, got momentum={momentum}, "
+                f"dampening={dampening}; set momentum (0.9 is typical) or pass nesterov=False"
+            )
+        defaults = dict(
+            lr=float(lr),
+            momentum=float(momentum),
+            dampening=float(dampening),
+            weight_decay=float(weight_decay),
+            nesterov=bool(nesterov),
+        )
+        super().__init__(params, defaults)
+
+    def step(self) -> None:
+        """One update of every parameter whose `.grad` is set; parameters without a gradient are skipped."""
+        for p, state in zip(self.params, self.state):
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            if self.momentum:
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = np.array(g, dtype=p.dtype)  # a copy, in the parameter's dtype
+                else:
+                    buf = state["momentum_buffer"]
+                    buf *= self.momentum
+                    buf += (1 - self.dampening) * g
+                buf = state["momentum_buffer"]
+                g = g + self.momentum * buf if self.nesterov else buf
+            p.data -= self.lr * g
