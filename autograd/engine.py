@@ -16,6 +16,7 @@ import numpy as np
 
 from .function import Function
 from .grad_mode import is_grad_enabled, set_grad_enabled
+from .ops.shape import Clone
 from .tensor import Tensor
 
 _FREED = (
@@ -71,7 +72,7 @@ def grad(
                 f"grad: input {i} (shape {x.shape}) was not used to compute the outputs; "
                 "pass allow_unused=True to get None for it"
             )
-        result.append(None if g is None else g if create_graph else Tensor._wrap(_own(g, set())))
+        result.append(None if g is None else g if create_graph else Tensor._wrap(g))
     return tuple(result)
 
 
@@ -136,6 +137,7 @@ def _run(
     order, produced = _collect(roots)
     wanted = {} if capture is None else {x.grad_fn: x for x in capture if x.grad_fn is not None}
     found: dict[Tensor, Any] = {}
+    exposed: set[int] = set()  # ids of arrays that user code (hooks) or a leaf already holds
 
     was_enabled = is_grad_enabled()
     set_grad_enabled(create_graph)  # record the backward pass only when asked to
@@ -144,20 +146,21 @@ def _run(
             g = node_grads.pop(node, None)
             if g is not None:
                 if node._hooks:
-                    g = _call_hooks(node._hooks, g, create_graph)
+                    g = _call_hooks(node._hooks, g, create_graph, exposed)
                 if node in wanted:
                     found[wanted[node]] = g
                 _propagate(node, g, produced[node], create_graph, node_grads, leaf_grads)
             if not retain_graph:
                 node._free()
-        seen: set[int] = set()
         for leaf, g in leaf_grads.items():
             if leaf._hooks:
-                g = _call_hooks(leaf._hooks, g, create_graph)
+                g = _call_hooks(leaf._hooks, g, create_graph, exposed)
             if capture is not None:
                 found[leaf] = g
             elif leaf.requires_grad:
-                _accumulate(leaf, g, create_graph, seen)
+                _accumulate(leaf, g, create_graph, exposed)
+        if capture is not None:  # what grad() returns must not alias either
+            found = {x: _own(g, exposed) if not create_graph else _clone(g) for x, g in found.items()}
     finally:
         set_grad_enabled(was_enabled)
     return found
@@ -242,27 +245,39 @@ def _fit(g: Any, x: Tensor, node: Function, i: int, create_graph: bool) -> Any:
     return g
 
 
-def _call_hooks(hooks: list, g: Any, create_graph: bool) -> Any:
+def _call_hooks(hooks: list, g: Any, create_graph: bool, exposed: set[int]) -> Any:
+    """Let each hook see (and maybe replace) a gradient; what they saw counts as given out."""
     t = g if create_graph else Tensor._wrap(g)
     for hook in list(hooks):
+        exposed.add(id(t.data))
         replaced = hook(t)
         if replaced is not None:
             t = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
+    exposed.add(id(t.data))
     return t if create_graph else t.data
 
 
-def _own(g: np.ndarray, seen: set[int]) -> np.ndarray:
-    """`g`, or a copy of it if it might be shared (a view, read-only, or already given out)."""
-    if g.base is not None or not g.flags.writeable or id(g) in seen:
+def _own(g: np.ndarray, exposed: set[int]) -> np.ndarray:
+    """`g`, or a copy of it if it might be shared (a view, read-only, or already given out).
+
+    Gradients flow through ops by reference (Add hands the same array to both inputs), so
+    whatever ends up in a `.grad` or with the caller is made unique here, once.
+    """
+    if g.base is not None or not g.flags.writeable or id(g) in exposed:
         g = g.copy()
-    seen.add(id(g))
+    exposed.add(id(g))
     return g
 
 
-def _accumulate(leaf: Tensor, g: Any, create_graph: bool, seen: set[int]) -> None:
+def _clone(g: Tensor) -> Tensor:
+    """A copy of a graph gradient that stays in the graph (create_graph), so no two .grads alias."""
+    return Clone.apply(g)
+
+
+def _accumulate(leaf: Tensor, g: Any, create_graph: bool, exposed: set[int]) -> None:
     if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        leaf.grad = _clone(g) if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:
-        leaf.grad = Tensor._wrap(_own(g, seen))
+        leaf.grad = Tensor._wrap(_own(g, exposed))
     else:
         leaf.grad = Tensor._wrap(leaf.grad.data + g)

@@ -27,16 +27,24 @@ def set_grad_enabled(mode: bool) -> None:
 
 
 class _GradMode:
-    """Context manager and decorator that sets grad mode, restoring the old mode on exit."""
+    """Context manager and decorator that sets grad mode, restoring the old mode on exit.
+
+    Works with or without parentheses as a decorator: `@no_grad()` and `@no_grad`.
+    """
 
     _mode: bool
 
+    def __new__(cls, func: F | None = None) -> Any:
+        self = super().__new__(cls)
+        self._previous = []
+        return self if func is None else self(func)
+
     def __enter__(self) -> None:
-        self._previous = is_grad_enabled()
+        self._previous.append(is_grad_enabled())
         set_grad_enabled(self._mode)
 
     def __exit__(self, *exc: object) -> None:
-        set_grad_enabled(self._previous)
+        set_grad_enabled(self._previous.pop())
 
     def __call__(self, func: F) -> F:
         mode = self._mode

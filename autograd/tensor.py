@@ -161,6 +161,10 @@ class Tensor:
     def tolist(self) -> Any:
         return self.data.tolist()
 
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph: gradients flow back to this tensor."""
+        return Clone.apply(self)
+
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""
         return Tensor._wrap(self.data)
@@ -577,6 +581,6 @@ from .ops.pointwise import (  # noqa: E402
     Tanh,
 )
 from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var  # noqa: E402
-from .ops.shape import BroadcastTo, Permute, Reshape  # noqa: E402
+from .ops.shape import BroadcastTo, Clone, Permute, Reshape  # noqa: E402
 
 __all__ = ["Tensor", "tensor"]

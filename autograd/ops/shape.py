@@ -7,6 +7,18 @@ import numpy as np
 from ..function import Function
 
 
+class Clone(Function):
+    """A copy of the values that stays in the graph (the gradient passes through unchanged)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, copy=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
 class Reshape(Function):
     """Same elements, new shape (reshape, view, squeeze, unsqueeze and flatten use it)."""
 
