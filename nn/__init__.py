@@ -5,7 +5,7 @@
 >>> loss_fn = nn.CrossEntropyLoss()
 """
 
-from . import functional, init, optim
+from . import datasets, functional, init, models, optim
 from .data import DataLoader, Dataset, TensorDataset
 from .layers import Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid, Softmax, Step, Tanh
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -13,7 +13,7 @@ from .module import Module, Parameter
 from .serialization import load, save
 
 __all__ = [
-    "functional", "init", "optim", "DataLoader", "Dataset", "TensorDataset", "Dropout", "Flatten", "LeakyReLU",
+    "datasets", "functional", "init", "models", "optim", "DataLoader", "Dataset", "TensorDataset", "Dropout", "Flatten", "LeakyReLU",
     "Linear", "LogSoftmax", "ReLU", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss", "Module", "Parameter", "load", "save",
 ]  # fmt: skip
