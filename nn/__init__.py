@@ -13,7 +13,8 @@ from .module import Module, Parameter
 from .serialization import load, save
 
 __all__ = [
-    "datasets", "functional", "init", "models", "optim", "DataLoader", "Dataset", "TensorDataset", "Dropout", "Flatten", "LeakyReLU",
+    "datasets", "functional", "init", "models", "optim", "DataLoader", "Dataset", "TensorDataset", "Dropout",
+    "Flatten", "LeakyReLU",
     "Linear", "LogSoftmax", "ReLU", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss", "Module", "Parameter", "load", "save",
 ]  # fmt: skip
