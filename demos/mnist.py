@@ -32,6 +32,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (default 0.1, the book's)")
     parser.add_argument("--hidden", type=int, default=50, help="hidden units (default 50)")
     parser.add_argument(
+        "--activation", choices=["sigmoid", "relu"], default="sigmoid", help="hidden activation (default: the seeds')"
+    )
+    parser.add_argument(
+        "--optimizer", choices=["sgd", "adam"], default="sgd", help="sgd (the seeds', default) or adam (try --lr 1e-3)"
+    )
+    parser.add_argument(
         "--source", choices=["auto", "full", "sample"], default="auto",
         help="full MNIST (downloaded once), the offline 5,000-digit sample, or auto: full if reachable (default)",
     )  # fmt: skip
@@ -66,10 +72,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"data: {len(x_train):,} training and {len(x_test):,} test images")
 
     rng = np.random.default_rng(args.seed)
-    net = TwoLayerNet(784, args.hidden, 10, weight_init_std=0.01, generator=rng)
-    optimizer = nn.optim.SGD(net.parameters(), lr=args.lr)
+    init_std = 0.01 if args.activation == "sigmoid" else float(np.sqrt(2 / 784))  # He init for ReLU
+    net = TwoLayerNet(784, args.hidden, 10, weight_init_std=init_std, generator=rng, activation=args.activation)
+    if args.optimizer == "sgd":
+        optimizer = nn.optim.SGD(net.parameters(), lr=args.lr)
+    else:
+        optimizer = nn.optim.Adam(net.parameters(), lr=args.lr)
     loader = nn.DataLoader(nn.TensorDataset(x_train, t_train), args.batch_size, shuffle=True, seed=args.seed)
-    print(f"model: {net.fc1.in_features}-{args.hidden}-10 sigmoid net, SGD lr {args.lr}, batch {args.batch_size}")
+    print(
+        f"model: 784-{args.hidden}-10 {args.activation} net, {args.optimizer.upper()} lr {args.lr}, "
+        f"batch {args.batch_size}"
+    )
 
     history: dict[str, list[float]] = {"loss": [], "train acc": [], "test acc": []}
     steps, train_seconds = 0, 0.0

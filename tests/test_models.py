@@ -28,8 +28,9 @@ def test_two_layer_net_params_use_the_books_layout_and_share_memory() -> None:
     assert net.fc2.weight.data[7, 3] == 42.0
 
 
-def test_two_layer_net_backprop_equals_its_numerical_gradient() -> None:
-    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, generator=np.random.default_rng(1))
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_two_layer_net_backprop_equals_its_numerical_gradient(activation: str) -> None:
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, generator=np.random.default_rng(1), activation=activation)
     x, t = _blobs(5, 12, 4)
     analytic = net.gradient(x, t)
     numerical = net.numerical_gradient(x, t)
@@ -122,3 +123,8 @@ def test_regression_net_learns_seed_001s_plane() -> None:
     assert mse < 1e-3
     with pytest.raises(ValueError, match="'relu' or 'sigmoid'"):
         RegressionNet(activation="tanh")
+
+
+def test_two_layer_net_rejects_an_unknown_activation() -> None:
+    with pytest.raises(ValueError, match="'sigmoid' \\(the seeds'\\) or 'relu'"):
+        TwoLayerNet(4, 3, 2, activation="tanh")

@@ -22,7 +22,10 @@ from ..module import Module
 
 
 class TwoLayerNet(Module):
-    """input -> Linear -> sigmoid -> Linear -> (softmax), trained on softmax cross-entropy."""
+    """input -> Linear -> sigmoid -> Linear -> (softmax), trained on softmax cross-entropy.
+
+    `activation="relu"` swaps the sigmoid for a ReLU (the modern variant); everything else stays.
+    """
 
     def __init__(
         self,
@@ -31,8 +34,12 @@ class TwoLayerNet(Module):
         output_size: int,
         weight_init_std: float = 0.01,
         generator: np.random.Generator | None = None,
+        activation: str = "sigmoid",
     ):
         super().__init__()
+        if activation not in ("sigmoid", "relu"):
+            raise ValueError(f"activation must be 'sigmoid' (the seeds') or 'relu', got {activation!r}")
+        self.activation = activation
         self.fc1 = Linear(input_size, hidden_size)
         self.fc2 = Linear(hidden_size, output_size)
         for layer in (self.fc1, self.fc2):  # the book: std * randn weights, zero biases
@@ -47,7 +54,8 @@ class TwoLayerNet(Module):
 
     def forward(self, x: Any) -> ag.Tensor:
         """The logits (scores before softmax)."""
-        return self.fc2(self.fc1(x).sigmoid())
+        hidden = self.fc1(x)
+        return self.fc2(hidden.sigmoid() if self.activation == "sigmoid" else hidden.relu())
 
     def predict(self, x: Any) -> ag.Tensor:
         """Class probabilities: softmax of the logits (the book's `predict`)."""
@@ -64,6 +72,9 @@ class TwoLayerNet(Module):
         if labels.ndim == 2:
             labels = labels.argmax(axis=1)
         return float(np.mean(predicted == labels))
+
+    def extra_repr(self) -> str:
+        return f"activation={self.activation!r}"
 
     def _grads_by_key(self) -> dict[str, np.ndarray]:
         return {
