@@ -92,11 +92,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         start = time.perf_counter()
         for xb, tb in bar:
             optimizer.zero_grad()
-            loss = net.loss(xb, tb)
+            logits = net(xb)
+            loss = nn.functional.cross_entropy(logits, tb)
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
-            bar.set_postfix(loss=f"{losses[-1]:.3f}")
+            batch_acc = float(np.mean(logits.data.argmax(axis=1) == tb.data))
+            bar.set_postfix(loss=f"{losses[-1]:.3f}", acc=f"{batch_acc:.3f}")
         train_seconds += time.perf_counter() - start
         steps += len(losses)
         history["loss"].append(float(np.mean(losses)))

@@ -120,6 +120,14 @@ def test_save_and_load_round_trip(tmp_path: Any) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["weights.npz"]  # no temporary file left behind
 
 
+def test_loading_a_file_saved_from_another_model_names_the_mismatch(tmp_path: Any) -> None:
+    path = tmp_path / "other.npz"
+    nn.save(nn.Sequential(nn.Linear(3, 5), nn.Sigmoid(), nn.Linear(5, 2)), path)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 2))
+    with pytest.raises(ValueError, match=r"'0.weight'.*\(5, 3\).*\(4, 3\)"):
+        net.load_state_dict(nn.load(path))
+
+
 def test_loading_a_file_never_unpickles(tmp_path: Any) -> None:
     path = tmp_path / "evil.npz"
     np.savez(path, payload=np.array([{"a": 1}], dtype=object))
