@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from demos._cli import positive_int
 from nn.datasets import DownloadError, load_mnist
 from nn.models import CrossEntropyCost, Network, QuadraticCost
 
@@ -25,13 +26,6 @@ COSTS = {"cross-entropy": CrossEntropyCost, "quadratic": QuadraticCost}
 NIELSEN_ETA = {"cross-entropy": 0.5, "quadratic": 3.0}  # the learning rates his book uses with each cost
 
 Pair = tuple[np.ndarray, Any]
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -19,17 +19,11 @@ import numpy as np
 
 import autograd as ag
 import nn
+from demos._cli import positive_int
 from nn.datasets import line, plane
 from nn.models import RegressionNet
 
 DESCRIPTION = "Fit seed 001's 2-10-1 net to y = 3*x0 + 2*x1 by online SGD, then seed 004's line y = w*x + b."
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -18,17 +18,11 @@ import numpy as np
 
 import autograd as ag
 import nn
+from demos._cli import positive_int
 from nn.datasets import four_points, xor
 from nn.models import Net221
 
 DESCRIPTION = "Learn XOR with a small tanh net, then train seed 004's 2-2-1 sigmoid net on its four points."
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
