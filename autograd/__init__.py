@@ -49,14 +49,17 @@ from .functions import (
     var,
     where,
 )
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .anomaly import AnomalyError, detect_anomaly
+from .grad_mode import enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from .numerical import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .render import render, to_dot
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "numerical_grad", "gradcheck", "gradgradcheck", "GradcheckError",
+    "set_grad_enabled", "name_scope", "detect_anomaly", "AnomalyError", "to_dot", "render",
+    "numerical_grad", "gradcheck", "gradgradcheck", "GradcheckError",
     "abs", "broadcast_to", "cat", "clip", "concatenate", "cos", "exp", "flatten", "leaky_relu",
     "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt",

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from .anomaly import check_backward
 from .function import Function
-from .grad_mode import is_grad_enabled, set_grad_enabled
+from .grad_mode import _state, is_grad_enabled, set_grad_enabled
 from .ops.shape import Clone
 from .tensor import Tensor
 
@@ -128,8 +129,15 @@ def _add(buffer: dict, key: Any, g: Any) -> None:
 
 
 def _run(
-    roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph: bool, capture: list[Tensor] | None
+    roots: list[Tensor],
+    seeds: list[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: list[Tensor] | None,
+    on_edge: Any = None,
 ) -> dict[Tensor, Any]:
+    """The pass itself. `capture` returns the gradients of those tensors instead of storing
+    leaf gradients; `on_edge(node, i, grad)` sees every gradient sent to a node's input i."""
     node_grads: dict[Function, Any] = {}  # gradient arriving at each node's output
     leaf_grads: dict[Tensor, Any] = {}  # gradient arriving at each leaf, in order of arrival
     for root, seed in zip(roots, seeds):
@@ -149,7 +157,7 @@ def _run(
                     g = _call_hooks(node._hooks, g, create_graph, exposed)
                 if node in wanted:
                     found[wanted[node]] = g
-                _propagate(node, g, produced[node], create_graph, node_grads, leaf_grads)
+                _propagate(node, g, produced[node], create_graph, node_grads, leaf_grads, on_edge)
             if not retain_graph:
                 node._free()
         for leaf, g in leaf_grads.items():
@@ -166,7 +174,8 @@ def _run(
     return found
 
 
-def _propagate(node: Function, g: Any, output: Tensor, create_graph: bool, node_grads: dict, leaf_grads: dict) -> None:
+def _propagate(node: Function, g: Any, output: Tensor, create_graph: bool, node_grads: dict, leaf_grads: dict,
+               on_edge: Any = None) -> None:  # fmt: skip
     """Run one node's backward and route each input's gradient to its producer or its leaf buffer."""
     if create_graph:
         arrays = node.saved_tensors
@@ -188,6 +197,10 @@ def _propagate(node: Function, g: Any, output: Tensor, create_graph: bool, node_
         if gx is None or not needed:
             continue
         gx = _fit(gx, x, node, i, create_graph)
+        if _state.anomaly:
+            check_backward(node, i, gx, output)
+        if on_edge is not None:
+            on_edge(node, i, gx)
         if x.grad_fn is not None:
             _add(node_grads, x.grad_fn, gx)
         else:
@@ -281,3 +294,26 @@ def _accumulate(leaf: Tensor, g: Any, create_graph: bool, exposed: set[int]) -> 
         leaf.grad = Tensor._wrap(_own(g, exposed))
     else:
         leaf.grad = Tensor._wrap(leaf.grad.data + g)
+
+
+def trace_backward(
+    root: Tensor, grad: Any = None
+) -> tuple[dict[tuple[int, int], np.ndarray], dict[Tensor, np.ndarray]]:
+    """Run a backward pass that stores nothing, and report what flowed where (for pictures).
+
+    Returns the gradient sent along each edge, keyed (node.seq, input index), and the total
+    gradient arriving at every tensor of the graph. The graph is kept (retain_graph=True)
+    and no `.grad` changes.
+    """
+    edges: dict[tuple[int, int], np.ndarray] = {}
+
+    def record(node: Function, i: int, g: np.ndarray) -> None:
+        edges[(node.seq, i)] = g
+
+    order, produced = _collect([root])
+    tensors = list(produced.values())
+    for node in order:
+        tensors.extend(x for x in node.inputs if isinstance(x, Tensor) and x.requires_grad and x.grad_fn is None)
+    unique = list({id(t): t for t in tensors}.values())
+    found = _run([root], [_seed(root, grad, False)], True, False, capture=unique, on_edge=record)
+    return edges, found

@@ -57,6 +57,9 @@ class Function:
     attrs: dict[str, Any]
     seq: int  # creation order: makes graph walks and pictures deterministic
 
+    scope: Any  # the name_scope the node was created in (None outside any)
+    created_at: Any = None  # where in the user's code, recorded under detect_anomaly()
+
     # Hooks registered on the output tensor (a non-leaf); see Tensor.register_hook.
     _hooks: ClassVar[tuple] = ()
 
@@ -93,17 +96,26 @@ class Function:
             else:
                 raw.append(x)
                 needs.append(False)
-        if not (True in needs and _grad_state.enabled):
-            return Tensor._wrap(cls.forward(_NO_GRAPH, *raw, **attrs))
+        state = _grad_state
+        if not (True in needs and state.enabled):
+            out = cls.forward(_NO_GRAPH, *raw, **attrs)
+            if state.anomaly:
+                check_forward(cls.__name__, out, None)
+            return Tensor._wrap(out)
         node = cls.__new__(cls)
         node.inputs = inputs
         node.needs_input_grad = tuple(needs)
         node.attrs = attrs
         node.seq = next(_node_counter)
+        node.scope = state.scope
+        if state.anomaly:
+            node.created_at = user_stack()
         out = cls.forward(node, *raw, **attrs)
         if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results; keep saved refs in step
             scalar, out = out, np.asarray(out)
             node.saved_tensors = tuple(out if v is scalar else v for v in node.saved_tensors)
+        if state.anomaly:
+            check_forward(node.name, out, node)
         return Tensor._wrap(out, node)
 
     def _free(self) -> None:
@@ -126,4 +138,5 @@ class _NoGraphContext:
 
 _NO_GRAPH = _NoGraphContext()
 
+from .anomaly import check_forward, user_stack  # noqa: E402
 from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

@@ -10,7 +10,11 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 class _GradState(threading.local):
-    enabled = True  # each thread starts with grad mode on
+    """Per-thread switches the engine reads on every op (each thread starts with the defaults)."""
+
+    enabled = True  # record graphs
+    anomaly = False  # check every op for NaN/inf (see detect_anomaly)
+    scope: Any = None  # innermost name_scope, recorded on nodes for grouped pictures
 
 
 _state = _GradState()
@@ -78,3 +82,35 @@ class enable_grad(_GradMode):
     """Record the graph again inside a `no_grad` block or function."""
 
     _mode = True
+
+
+class Scope:
+    """A named region of code (an nn module call, say); nodes created inside remember it."""
+
+    __slots__ = ("kind", "name", "parent", "path")
+
+    def __init__(self, name: str, kind: str, parent: Scope | None):
+        self.name, self.kind, self.parent = name, kind, parent
+        self.path = name if parent is None or not parent.path else f"{parent.path}.{name}"
+
+
+class name_scope:
+    """Tag the ops created inside with a name, so graph pictures can group them.
+
+    `nn.Module.__call__` opens one per module with the module's attribute name, which is
+    how `to_dot(..., group_modules=True)` draws each module as a cluster.
+
+    >>> with name_scope("encoder"):
+    ...     h = x.tanh()          # h.grad_fn.scope.path == "encoder"
+    """
+
+    def __init__(self, name: str, kind: str = ""):
+        self.name, self.kind = name, kind
+
+    def __enter__(self) -> Scope:
+        scope = Scope(self.name, self.kind, _state.scope)
+        _state.scope = scope
+        return scope
+
+    def __exit__(self, *exc: object) -> None:
+        _state.scope = _state.scope.parent

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, name_scope
 
 
 class Parameter(Tensor):
@@ -47,6 +47,7 @@ class Module:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_name", "")  # the attribute name in its parent ("" for the top module)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
@@ -61,6 +62,7 @@ class Module:
             value.name = name
         elif isinstance(value, Module):
             self._modules[name] = value
+            object.__setattr__(value, "_name", name)
             for path, p in value.named_parameters():
                 p.name = f"{name}.{path}"
         object.__setattr__(self, name, value)
@@ -74,7 +76,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        # The scope tags the ops this call records, so pictures can draw the module as a cluster.
+        with name_scope(self._name, type(self).__name__):
+            return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ traversal
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from autograd.files import write_atomically
 
 from .module import Module
 
@@ -16,15 +16,7 @@ from .module import Module
 def save(state: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
     """Write a module's state_dict (or any dict of arrays) to `path`, atomically."""
     arrays = state.state_dict() if isinstance(state, Module) else {k: np.asarray(v) for k, v in state.items()}
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)  # readers see the old file or the new one, never half of it
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(path, lambda f: np.savez(f, **arrays))
 
 
 def load(path: str | os.PathLike) -> dict[str, np.ndarray]:

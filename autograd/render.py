@@ -1,0 +1,341 @@
+"""Pictures of the computation graph: what flowed forward, and what flowed back.
+
+    loss.backward(retain_graph=True)
+    ag.render(loss, "backprop.svg", show_backward=True)
+
+Tensor nodes (boxes) show a name, shape and dtype, the values (small tensors) or their
+min / mean / max, and the gradient once there is one. Op nodes (ellipses) show the op and
+its settings. Parameters are blue, constants grey, the output gold. `show_backward=True`
+adds the backward pass: red edges from each op back to its inputs, labelled with the
+gradient that travels on them, so the chain rule can be followed node by node.
+`group_modules=True` draws each nn module as a box around its ops.
+
+Layout needs a Graphviz program: the system's `dot` where installed, else `graphviz-pure`
+(installed with this package). Without either, `to_dot(...).source` still gives the DOT text.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from .engine import trace_backward
+from .files import write_atomically
+from .function import Function
+from .ops.indexing import _show as show_index
+from .tensor import Tensor
+
+FORMATS = ("svg", "png", "pdf")
+
+STYLE = {
+    "parameter": {"style": "filled", "fillcolor": "#cfe6ff"},
+    "constant": {"style": "filled", "fillcolor": "#ececec", "fontcolor": "#555555"},
+    "output": {"style": "filled,bold", "fillcolor": "#ffe08a"},
+    "intermediate": {"style": "filled", "fillcolor": "white"},
+    "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#f3eefc"},
+    "freed": {"shape": "ellipse", "style": "dashed", "color": "#c0392b", "fontcolor": "#c0392b"},
+}
+
+
+class LayoutProgramNotFound(RuntimeError):
+    """Neither Graphviz's `dot` nor `graphviz-pure` is installed."""
+
+
+class GraphTooLarge(ValueError):
+    """The graph has more nodes than `max_nodes`."""
+
+
+class GraphPicture(graphviz.Digraph):
+    """A `graphviz.Digraph` that displays itself in Jupyter through whichever layout program is here."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
+        try:
+            return {"image/svg+xml": _layout(self.source, "svg").decode()}
+        except LayoutProgramNotFound as err:
+            return {"text/plain": f"{err}\n\n{self.source}"}
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def summarize(values: np.ndarray, tiny: int = 6) -> str:
+    """The values themselves for tiny arrays; min / mean / max for larger ones."""
+    values = np.asarray(values)
+    if values.size <= tiny:
+        text = np.array2string(values, precision=4, separator=", ", suppress_small=False)
+        return " ".join(text.split())
+    v = values.astype(np.float64)
+    return f"min {v.min():.4g}  mean {v.mean():.4g}  max {v.max():.4g}"
+
+
+def _shape_text(t: Tensor) -> str:
+    return f"{'scalar' if t.ndim == 0 else t.shape} {t.dtype}"
+
+
+def _op_text(node: Function) -> str:
+    """The op's name, then its settings and any constant operands, one per line."""
+    lines = [node.name]
+    for key, value in node.attrs.items():
+        if value is not None and value is not False:  # defaults such as axis=None say nothing
+            lines.append(f"{key}={_value_text(key, value)}")
+    if node.inputs is not None:
+        names = list(inspect.signature(node.forward).parameters)[1:]  # skip ctx
+        for i, x in enumerate(node.inputs):
+            if not isinstance(x, Tensor):
+                name = names[i] if i < len(names) and not names[i].startswith("*") else f"input {i}"
+                lines.append(f"{name}={_value_text(name, x)}")
+    return "\n".join(lines)
+
+
+def _value_text(key: str, value: Any) -> str:
+    if key == "index" and isinstance(value, tuple):
+        return show_index(value)
+    if isinstance(value, np.ndarray):
+        return summarize(value) if value.size <= 6 else f"array{value.shape}"
+    return repr(value)
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+class _Graph:
+    """The tensors and op nodes reachable from the roots, in a repeatable order."""
+
+    def __init__(self, roots: Iterable[Tensor], depth: int | None, max_nodes: int):
+        self.tensors: dict[int, tuple[str, Tensor]] = {}  # id -> (node name, tensor); ids only for lookup
+        self.ops: dict[int, Function] = {}  # seq -> node
+        self.edges: list[tuple[str, str, int, Function]] = []  # (tensor name, op name, input index, op)
+        self.freed = False
+        stack = [(t, 0) for t in reversed(list(roots))]
+        while stack:
+            t, level = stack.pop()
+            name = self._add_tensor(t)
+            node = t.grad_fn
+            if node is None or node.seq in self.ops or (depth is not None and level >= depth):
+                continue
+            self.ops[node.seq] = node
+            if node.inputs is None:
+                self.freed = True
+                continue
+            for i, x in enumerate(node.inputs):
+                if isinstance(x, Tensor):
+                    self.edges.append((self._add_tensor(x), f"op{node.seq}", i, node))
+                    stack.append((x, level + 1))
+            self.edges.append((name, f"op{node.seq}", -1, node))  # op -> its output
+            if len(self.tensors) + len(self.ops) > max_nodes:
+                raise GraphTooLarge(
+                    f"the graph has more than max_nodes={max_nodes} nodes; draw part of it (pass an "
+                    "intermediate tensor as the root, or depth=...), or raise max_nodes"
+                )
+
+    def _add_tensor(self, t: Tensor) -> str:
+        if id(t) not in self.tensors:
+            self.tensors[id(t)] = (f"t{len(self.tensors)}", t)
+        return self.tensors[id(t)][0]
+
+
+def _title(t: Tensor, index: int) -> str:
+    if t.name:
+        return t.name
+    if t.grad_fn is not None:
+        return f"{t.grad_fn.name.lower()}#{t.grad_fn.seq}"
+    return f"leaf #{index}"
+
+
+def _kind(t: Tensor, roots: list[Tensor]) -> str:
+    if any(t is r for r in roots):
+        return "output"
+    if t.grad_fn is not None:
+        return "intermediate"
+    return "parameter" if t.requires_grad else "constant"
+
+
+# --------------------------------------------------------------------------- public
+
+
+def to_dot(
+    *roots: Tensor,
+    show_data: bool = True,
+    show_grad: bool = True,
+    show_backward: bool = False,
+    grad: Any = None,
+    group_modules: bool = False,
+    rankdir: str = "LR",
+    max_nodes: int = 400,
+    depth: int | None = None,
+    highlight: Function | None = None,
+) -> GraphPicture:
+    """The graph that computed `roots`, as a graphviz.Digraph (`.source` is the DOT text).
+
+    show_data / show_grad: put values and gradients on tensor nodes. show_backward: also
+    run a backward pass that changes no `.grad` (the graph must still exist: use
+    retain_graph=True if backward already ran), and draw the gradient sent along every edge
+    (`grad` as in backward, for a non-scalar root). group_modules: one box per nn module.
+    depth: stop that many ops above the roots. highlight: an op node to outline in red.
+    """
+    if not roots or not all(isinstance(r, Tensor) for r in roots):
+        raise TypeError("to_dot needs one or more Tensors to draw, e.g. to_dot(loss)")
+    roots_list = list(roots)
+    graph = _Graph(roots_list, depth, max_nodes)
+    traced_edges: dict[tuple[int, int], np.ndarray] = {}
+    traced: dict[int, np.ndarray] = {}
+    if show_backward:
+        if len(roots_list) != 1:
+            raise ValueError("show_backward draws one backward pass: give a single root")
+        if graph.freed:
+            raise RuntimeError(
+                "show_backward needs the graph, but backward() already freed it; call "
+                "backward(retain_graph=True) before drawing, or draw before backward"
+            )
+        traced_edges, found = trace_backward(roots_list[0], grad)
+        traced = {id(t): g for t, g in found.items()}
+
+    dot = GraphPicture(
+        "backprop",
+        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11", "nodesep": "0.25"},
+        node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "9"},
+    )
+    if graph.freed:
+        dot.attr(label="parts of this graph were freed by backward(); use backward(retain_graph=True) to keep them")
+
+    clusters: dict[str, list[tuple[str, dict[str, str]]]] = {}  # box key -> its nodes ("" = no box)
+    boxes: dict[str, tuple[str, str]] = {}  # box key -> (label, enclosing box key)
+
+    def place(name: str, attrs: dict[str, str], scope: Any) -> None:
+        key = _cluster_key(scope) if group_modules else ""
+        while group_modules and scope is not None:  # this module's box, and every enclosing one
+            label = scope.kind if not scope.path else f"{scope.path} ({scope.kind})"
+            boxes.setdefault(_cluster_key(scope), (label, _cluster_key(scope.parent)))
+            scope = scope.parent
+        clusters.setdefault(key, []).append((name, attrs))
+
+    for index, (name, t) in enumerate(graph.tensors.values()):
+        lines = [_title(t, index), _shape_text(t)]
+        if show_data:
+            lines.append(f"data {summarize(t.data)}")
+        g = traced.get(id(t)) if show_backward else (t.grad.data if t.grad is not None else None)
+        if show_grad and g is not None:
+            lines.append(f"grad {summarize(g)}")
+        attrs = {"label": "\n".join(lines), **STYLE[_kind(t, roots_list)]}
+        scope = t.grad_fn.scope if t.grad_fn is not None else _parameter_scope(t, graph)
+        place(name, attrs, scope)
+
+    for seq, node in sorted(graph.ops.items()):
+        freed = node.inputs is None
+        label = f"{node.name}\n(freed by backward)" if freed else _op_text(node)
+        attrs = {"label": label, **STYLE["freed" if freed else "op"]}
+        if node is highlight:
+            attrs.update(color="#e74c3c", penwidth="3")
+        place(f"op{seq}", attrs, node.scope)
+
+    _emit_clusters(dot, clusters, boxes)
+
+    for tensor_name, op_name, i, node in graph.edges:
+        if i < 0:
+            dot.edge(op_name, tensor_name)
+            continue
+        dot.edge(tensor_name, op_name)
+        if show_backward and (node.seq, i) in traced_edges:
+            dot.edge(
+                op_name, tensor_name,
+                label=f"grad {summarize(traced_edges[(node.seq, i)])}",
+                color="#c0392b", fontcolor="#c0392b", style="dashed", constraint="false",
+            )  # fmt: skip
+    return dot
+
+
+def render(root: Tensor | Iterable[Tensor], path: str | os.PathLike, format: str | None = None, **options: Any) -> Path:
+    """Draw the graph of `root` (a tensor, or several) to an svg, png or pdf file; see to_dot for options.
+
+    The format comes from `format` or the file's suffix. The file is written atomically.
+    Returns the path.
+    """
+    path = Path(path)
+    fmt = (format or path.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"render: unknown format {fmt!r}; use one of {', '.join(FORMATS)} (or a path ending in one)")
+    roots = [root] if isinstance(root, Tensor) else list(root)
+    picture = to_dot(*roots, **options)
+    data = _layout(picture.source, fmt)
+    return write_atomically(path, lambda f: f.write(data))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _cluster_key(scope: Any) -> str:
+    """A module call's box: its path (fc1), or for the top module, which has none, its class."""
+    if scope is None:
+        return ""
+    return scope.path or f"top {scope.kind}"
+
+
+def _parameter_scope(t: Tensor, graph: _Graph) -> Any:
+    """The scope of the module owning a parameter named like `fc1.weight` (found among the ops)."""
+    if not t.name or "." not in t.name or not t.requires_grad:
+        return None
+    owner = t.name.rsplit(".", 1)[0]
+    for node in graph.ops.values():
+        scope = node.scope
+        while scope is not None:
+            if scope.path == owner:
+                return scope
+            scope = scope.parent
+    return None
+
+
+def _emit_clusters(dot: graphviz.Digraph, clusters: dict, boxes: dict[str, tuple[str, str]]) -> None:
+    """Add the nodes, each module's box nested inside its caller's."""
+    children: dict[str, list[str]] = {}
+    for key, (_, parent) in boxes.items():
+        children.setdefault(parent, []).append(key)
+    numbers = {key: i for i, key in enumerate(sorted(boxes))}
+
+    def emit(graph: graphviz.Digraph, key: str) -> None:
+        for name, attrs in clusters.get(key, []):
+            graph.node(name, **attrs)
+        for child in sorted(children.get(key, [])):
+            with graph.subgraph(name=f"cluster_{numbers[child]}") as sub:
+                sub.attr(label=boxes[child][0], style="rounded,dashed", color="#7f8c8d", fontcolor="#34495e")
+                emit(sub, child)
+
+    emit(dot, "")
+
+
+def _candidates() -> list[str]:
+    """Layout programs to try, best first: Graphviz's dot, then graphviz-pure (also next to this Python)."""
+    found = [shutil.which("dot"), shutil.which("graphviz-pure")]
+    beside = Path(sys.executable).parent / "graphviz-pure"
+    found.append(str(beside) if beside.exists() else None)
+    return [p for p in found if p]
+
+
+def _layout(source: str, fmt: str) -> bytes:
+    programs = _candidates()
+    if not programs:
+        raise LayoutProgramNotFound(
+            "drawing needs a Graphviz layout program and none was found: install Graphviz "
+            "(e.g. apt install graphviz, brew install graphviz) or `pip install graphviz-pure`. "
+            "to_dot(...).source gives the DOT text without one."
+        )
+    program = programs[0]
+    if fmt == "pdf" and Path(program).name.startswith("graphviz-pure"):
+        raise ValueError("graphviz-pure writes svg and png only; install Graphviz's dot for pdf, or pick svg/png")
+    with tempfile.TemporaryDirectory() as folder:
+        source_path = Path(folder) / "graph.dot"
+        source_path.write_text(source, encoding="utf-8")
+        result = subprocess.run([program, f"-T{fmt}", str(source_path)], capture_output=True, check=False)
+    if result.returncode != 0 or not result.stdout:
+        raise RuntimeError(f"{program} failed to draw the graph: {result.stderr.decode(errors='replace').strip()}")
+    return result.stdout
