@@ -52,7 +52,7 @@ from .functions import (
 from .anomaly import AnomalyError, detect_anomaly
 from .grad_mode import enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from .numerical import GradcheckError, gradcheck, gradgradcheck, numerical_grad
-from .render import render, to_dot
+from .drawing import render, to_dot
 
 __version__ = "0.1.0"
 

@@ -99,7 +99,7 @@ def _render(roots: Any, node: Any) -> str:
     settings = _state.anomaly
     if not isinstance(settings, detect_anomaly) or settings.render_to is None:
         return ""
-    from .render import render  # only now: rendering is optional
+    from .drawing import render  # only now: drawing is optional
 
     tensors = [t for t in roots if isinstance(t, Tensor)]
     try:

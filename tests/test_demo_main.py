@@ -1,4 +1,4 @@
-"""The README's main job, demos.mnist, on the offline sample with small settings."""
+"""The README's main job, demos.mnist, on the offline sample with small settings; and demos.graph."""
 
 from __future__ import annotations
 
@@ -35,3 +35,16 @@ def test_the_numerical_and_autograd_gradients_it_compares_agree() -> None:
     figures = mnist.compare_with_numerical(net, rng.random((20, 30)), rng.integers(0, 10, 20))
     assert figures["max_abs_diff"] < 1e-8
     assert figures["numerical_s"] > 0 and figures["autograd_s"] > 0
+
+
+def test_the_graph_demo_writes_both_pictures_in_both_formats(tmp_path: Any, capsys: Any) -> None:
+    from demos import graph
+
+    written = graph.main(["--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    for paths in written.values():
+        assert [p.rsplit(".", 1)[1] for p in paths] == ["svg", "png"]
+        for p in paths:
+            assert p in out
+    svg = (tmp_path / "seed004_backprop.svg").read_text()
+    assert "hidden.weight" in svg and "output (Linear)" in svg and "grad" in svg

@@ -114,7 +114,7 @@ class _Graph:
     def __init__(self, roots: Iterable[Tensor], depth: int | None, max_nodes: int):
         self.tensors: dict[int, tuple[str, Tensor]] = {}  # id -> (node name, tensor); ids only for lookup
         self.ops: dict[int, Function] = {}  # seq -> node
-        self.edges: list[tuple[str, str, int, Function]] = []  # (tensor name, op name, input index, op)
+        self.edges: list[tuple[str, int, Function]] = []  # (tensor name, input index or -1 for output, op)
         self.freed = False
         stack = [(t, 0) for t in reversed(list(roots))]
         while stack:
@@ -129,14 +129,21 @@ class _Graph:
                 continue
             for i, x in enumerate(node.inputs):
                 if isinstance(x, Tensor):
-                    self.edges.append((self._add_tensor(x), f"op{node.seq}", i, node))
+                    self.edges.append((self._add_tensor(x), i, node))
                     stack.append((x, level + 1))
-            self.edges.append((name, f"op{node.seq}", -1, node))  # op -> its output
+            self.edges.append((name, -1, node))  # op -> its output
             if len(self.tensors) + len(self.ops) > max_nodes:
                 raise GraphTooLarge(
                     f"the graph has more than max_nodes={max_nodes} nodes; draw part of it (pass an "
                     "intermediate tensor as the root, or depth=...), or raise max_nodes"
                 )
+
+        # Ops are numbered by creation order within this picture, so the same computation
+        # gives the same DOT text however many graphs the process built before.
+        self.number = {seq: k for k, seq in enumerate(sorted(self.ops))}
+
+    def op_name(self, node: Function) -> str:
+        return f"op{self.number[node.seq]}"
 
     def _add_tensor(self, t: Tensor) -> str:
         if id(t) not in self.tensors:
@@ -144,12 +151,12 @@ class _Graph:
         return self.tensors[id(t)][0]
 
 
-def _title(t: Tensor, index: int) -> str:
+def _title(t: Tensor, index: int, graph: _Graph) -> str:
     if t.name:
         return t.name
-    if t.grad_fn is not None:
-        return f"{t.grad_fn.name.lower()}#{t.grad_fn.seq}"
-    return f"leaf #{index}"
+    if t.grad_fn is not None and t.grad_fn.seq in graph.number:
+        return f"{t.grad_fn.name.lower()} #{graph.number[t.grad_fn.seq]}"
+    return f"tensor #{index}"
 
 
 def _kind(t: Tensor, roots: list[Tensor]) -> str:
@@ -221,7 +228,7 @@ def to_dot(
         clusters.setdefault(key, []).append((name, attrs))
 
     for index, (name, t) in enumerate(graph.tensors.values()):
-        lines = [_title(t, index), _shape_text(t)]
+        lines = [_title(t, index, graph), _shape_text(t)]
         if show_data:
             lines.append(f"data {summarize(t.data)}")
         g = traced.get(id(t)) if show_backward else (t.grad.data if t.grad is not None else None)
@@ -231,17 +238,18 @@ def to_dot(
         scope = t.grad_fn.scope if t.grad_fn is not None else _parameter_scope(t, graph)
         place(name, attrs, scope)
 
-    for seq, node in sorted(graph.ops.items()):
+    for _, node in sorted(graph.ops.items()):
         freed = node.inputs is None
         label = f"{node.name}\n(freed by backward)" if freed else _op_text(node)
         attrs = {"label": label, **STYLE["freed" if freed else "op"]}
         if node is highlight:
             attrs.update(color="#e74c3c", penwidth="3")
-        place(f"op{seq}", attrs, node.scope)
+        place(graph.op_name(node), attrs, node.scope)
 
     _emit_clusters(dot, clusters, boxes)
 
-    for tensor_name, op_name, i, node in graph.edges:
+    for tensor_name, i, node in graph.edges:
+        op_name = graph.op_name(node)
         if i < 0:
             dot.edge(op_name, tensor_name)
             continue
