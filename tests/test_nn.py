@@ -430,3 +430,28 @@ def test_plot_history_writes_a_png(tmp_path: Any) -> None:
                         tmp_path / "curves.png")  # fmt: skip
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
+
+
+# ----------------------------------------------------------------------------- the fused linear op
+
+
+@st.composite
+def linear_inputs(draw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    floats = st.floats(-2, 2)
+    x = draw(hnp.arrays(np.float64, (*batch, n_in), elements=floats))
+    w = draw(hnp.arrays(np.float64, (n_out, n_in), elements=floats))
+    b = draw(st.none() | hnp.arrays(np.float64, (n_out,), elements=floats))
+    return x, w, b
+
+
+@settings(max_examples=30)
+@given(linear_inputs())
+def test_the_linear_op_matches_numpy_and_central_differences(inputs: Any) -> None:
+    x, w, b = inputs
+    expected = x @ w.T + (0 if b is None else b)
+    tensors = [ag.tensor(v, requires_grad=True) for v in (x, w, b) if v is not None]
+    np.testing.assert_allclose(F.linear(*tensors).data, expected, rtol=1e-12, atol=1e-12)
+    assert ag.gradcheck(F.linear, tensors)
+    assert ag.gradgradcheck(F.linear, tensors)
