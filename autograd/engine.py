@@ -193,18 +193,21 @@ def _propagate(node: Function, g: Any, output: Tensor, create_graph: bool, node_
             f"{node.name}.backward returned {len(input_grads)} gradients, but forward took {len(node.inputs)} inputs; "
             "return one per input (None where there is none)"
         )
+    anomaly = _state.anomaly
     for i, (x, gx, needed) in enumerate(zip(node.inputs, input_grads, node.needs_input_grad)):
         if gx is None or not needed:
             continue
-        gx = _fit(gx, x, node, i, create_graph)
-        if _state.anomaly:
+        data = x.data
+        if not (type(gx) is np.ndarray and gx.shape == data.shape and gx.dtype == data.dtype):
+            gx = _fit(gx, x, node, i, create_graph)  # the usual case above needs no call
+        if anomaly:
             check_backward(node, i, gx, output)
         if on_edge is not None:
             on_edge(node, i, gx)
-        if x.grad_fn is not None:
-            _add(node_grads, x.grad_fn, gx)
-        else:
-            _add(leaf_grads, x, gx)
+        producer = x.grad_fn
+        buffer, key = (node_grads, producer) if producer is not None else (leaf_grads, x)
+        previous = buffer.get(key)
+        buffer[key] = gx if previous is None else previous + gx  # never in place: gx may be shared
 
 
 def _saved_as_tensors(node: Function, output: Tensor) -> tuple[Any, ...]:

@@ -87,11 +87,31 @@ class enable_grad(_GradMode):
 class Scope:
     """A named region of code (an nn module call, say); nodes created inside remember it."""
 
-    __slots__ = ("kind", "name", "parent", "path")
+    __slots__ = ("kind", "name", "parent")
 
     def __init__(self, name: str, kind: str, parent: Scope | None):
         self.name, self.kind, self.parent = name, kind, parent
-        self.path = name if parent is None or not parent.path else f"{parent.path}.{name}"
+
+    @property
+    def path(self) -> str:
+        """Dotted names from the outermost scope in, e.g. "encoder.fc1" (unnamed scopes add nothing)."""
+        names = []
+        scope: Scope | None = self
+        while scope is not None:
+            if scope.name:
+                names.append(scope.name)
+            scope = scope.parent
+        return ".".join(reversed(names))
+
+
+def call_in_scope(name: str, kind: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """`fn(*args, **kwargs)` inside a name_scope: what nn.Module calls do, without a context object."""
+    parent = _state.scope
+    _state.scope = Scope(name, kind, parent)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _state.scope = parent
 
 
 class name_scope:

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, name_scope
+from autograd import Tensor, is_grad_enabled
+from autograd.grad_mode import call_in_scope
 
 
 class Parameter(Tensor):
@@ -76,9 +77,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # The scope tags the ops this call records, so pictures can draw the module as a cluster.
-        with name_scope(self._name, type(self).__name__):
+        if not is_grad_enabled():  # nothing is recorded, so there is nothing to tag
             return self.forward(*args, **kwargs)
+        # The scope tags the ops this call records, so pictures can draw the module as a box.
+        return call_in_scope(self._name, type(self).__name__, self.forward, *args, **kwargs)
 
     # ------------------------------------------------------------------ traversal
 

@@ -211,12 +211,22 @@ def test_cross_entropy_and_nll_match_the_formula_and_central_differences(data: A
     for target in (labels, one_hot):
         loss = nn.CrossEntropyLoss(reduction)(ag.tensor(z), target)
         np.testing.assert_allclose(loss.data, expected, rtol=1e-12, atol=1e-12)
-        assert ag.gradcheck(
-            lambda t, tgt=target: F.cross_entropy(t, tgt, reduction), [ag.tensor(z, requires_grad=True)]
-        )
+        def loss_of(t: ag.Tensor, tgt: np.ndarray = target) -> ag.Tensor:
+            return F.cross_entropy(t, tgt, reduction)
+
+        assert ag.gradcheck(loss_of, [ag.tensor(z, requires_grad=True)])
+        assert ag.gradgradcheck(loss_of, [ag.tensor(z, requires_grad=True)])
     nll = nn.NLLLoss(reduction)(ag.tensor(_log_softmax(z)), labels)
     np.testing.assert_allclose(nll.data, expected, rtol=1e-12, atol=1e-12)
     assert ag.gradcheck(lambda t: F.nll_loss(t, labels, reduction), [ag.tensor(z, requires_grad=True)])
+
+
+def test_cross_entropy_takes_probability_rows_as_targets() -> None:
+    z = np.array([[0.2, -1.0, 3.0], [1.0, 1.0, 0.0]])
+    soft = np.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]])
+    expected = -(soft * _log_softmax(z)).sum(axis=1).mean()
+    np.testing.assert_allclose(F.cross_entropy(ag.tensor(z), soft).item(), expected, rtol=1e-13)
+    assert ag.gradcheck(lambda t: F.cross_entropy(t, soft * 1.5), [ag.tensor(z, requires_grad=True)])
 
 
 def test_cross_entropy_is_stable_at_extreme_logits() -> None:
@@ -240,6 +250,7 @@ def test_mse_matches_the_formula_and_central_differences(pair: np.ndarray, reduc
     loss = nn.MSELoss(reduction, halved=halved)(ag.tensor(y), t)
     np.testing.assert_allclose(loss.data, expected, rtol=1e-12)
     assert ag.gradcheck(lambda v: F.mse_loss(v, t, reduction, halved), [ag.tensor(y, requires_grad=True)])
+    assert ag.gradgradcheck(lambda v: F.mse_loss(v, t, reduction, halved), [ag.tensor(y, requires_grad=True)])
 
 
 def test_halved_mse_has_the_seeds_gradient() -> None:

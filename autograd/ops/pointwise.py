@@ -103,12 +103,12 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """1 / (1 + exp(-x)), computed without overflow for large |x|."""
+    """1 / (1 + exp(-x)); where exp(-x) overflows (x < -709) the result is its limit, exactly 0."""
 
     @staticmethod
     def forward(ctx, x):
-        e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        with np.errstate(over="ignore"):  # exp(-x) = inf gives 1 / inf = 0: the right answer
+            out = 1 / (1 + np.exp(-x))
         ctx.save_for_backward(out)
         return out
 

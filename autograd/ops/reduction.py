@@ -25,29 +25,36 @@ def _kept_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _spread(grad, shape: tuple[int, ...], axis: Axis, scale: float = 1.0):
+    """A reduction's gradient: `grad * scale` put back on the reduced axes and repeated along them."""
+    if type(grad) is np.ndarray and grad.size == 1:  # the common case, a scalar loss: one fill
+        return np.full(shape, grad.item() * scale, dtype=grad.dtype)
+    kept = grad.reshape(_kept_shape(shape, axis))
+    return np.broadcast_to(kept if scale == 1.0 else kept * scale, shape)
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        out = np.sum(x, axis=axis, keepdims=keepdims)
-        ctx.shape, ctx.kept = x.shape, _kept_shape(x.shape, axis)
-        return out
+        ctx.shape, ctx.axis = x.shape, axis
+        return np.sum(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
-        return np.broadcast_to(grad.reshape(ctx.kept), ctx.shape)
+        return _spread(grad, ctx.shape, ctx.axis)
 
 
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        out = np.mean(x, axis=axis, keepdims=keepdims)
-        ctx.shape, ctx.kept = x.shape, _kept_shape(x.shape, axis)
-        ctx.count = x.size // max(np.size(out), 1)
-        return out
+        total = np.sum(x, axis=axis, keepdims=keepdims)
+        ctx.shape, ctx.axis = x.shape, axis
+        ctx.count = x.size // max(total.size, 1)
+        return np.true_divide(total, x.size // max(total.size, 1))
 
     @staticmethod
     def backward(ctx, grad):
-        return np.broadcast_to(grad.reshape(ctx.kept) / ctx.count, ctx.shape)
+        return _spread(grad, ctx.shape, ctx.axis, 1 / ctx.count)
 
 
 class Var(Function):
