@@ -222,7 +222,8 @@ def to_dot(
     def place(name: str, attrs: dict[str, str], scope: Any) -> None:
         key = _cluster_key(scope) if group_modules else ""
         while group_modules and scope is not None:  # this module's box, and every enclosing one
-            label = scope.kind if not scope.path else f"{scope.path} ({scope.kind})"
+            path = scope.path
+            label = f"{path} ({scope.kind})" if path and scope.kind else path or scope.kind
             boxes.setdefault(_cluster_key(scope), (label, _cluster_key(scope.parent)))
             scope = scope.parent
         clusters.setdefault(key, []).append((name, attrs))

@@ -210,3 +210,15 @@ def test_anomaly_can_draw_the_graph_around_the_op(tmp_path: Path) -> None:
             y.backward()
     svg = picture.read_text()
     assert "Sqrt" in svg and "#e74c3c" in svg  # the op outlined in red
+
+
+def test_name_scope_groups_ops_drawn_from_plain_code() -> None:
+    x = ag.tensor([0.5, 1.5], requires_grad=True)
+    with ag.name_scope("encoder", "Block"):
+        with ag.name_scope("inner"):
+            h = x.tanh()
+        y = (h * 2).sum()
+    assert h.grad_fn.scope.path == "encoder.inner" and y.grad_fn.scope.path == "encoder"
+    assert ag.tensor(1.0, requires_grad=True).exp().grad_fn.scope is None  # outside every scope
+    source = ag.to_dot(y, group_modules=True).source
+    assert 'label="encoder (Block)"' in source and "label=encoder.inner " in source
