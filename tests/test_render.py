@@ -221,4 +221,4 @@ def test_name_scope_groups_ops_drawn_from_plain_code() -> None:
     assert h.grad_fn.scope.path == "encoder.inner" and y.grad_fn.scope.path == "encoder"
     assert ag.tensor(1.0, requires_grad=True).exp().grad_fn.scope is None  # outside every scope
     source = ag.to_dot(y, group_modules=True).source
-    assert 'label="encoder (Block)"' in source and "label=encoder.inner " in source
+    assert 'label="encoder (Block)"' in source and 'label="encoder.inner"' in source
