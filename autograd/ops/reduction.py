@@ -28,7 +28,7 @@ def _kept_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
 def _spread(grad, shape: tuple[int, ...], axis: Axis, scale: float = 1.0):
     """A reduction's gradient: `grad * scale` put back on the reduced axes and repeated along them."""
     if type(grad) is np.ndarray and grad.size == 1:  # the common case, a scalar loss: one fill
-        return np.full(shape, grad.item() * scale, dtype=grad.dtype)
+        return np.full_like(grad, grad.item() * scale, shape=shape)  # *_like: grad's array library
     kept = grad.reshape(_kept_shape(shape, axis))
     return np.broadcast_to(kept if scale == 1.0 else kept * scale, shape)
 
