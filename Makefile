@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint clean
+.PHONY: test demo lint clean mutants
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m demos.mnist
+
+# Optional, not part of `make test`: re-runs the suite against deliberately wrong backward rules (about a minute).
+mutants: $(STAMP)
+	$(PY) -m autograd.testing.mutants --package autograd --package nn tests
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

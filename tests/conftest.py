@@ -1,16 +1,10 @@
-"""Hypothesis profiles: `ci` (deterministic, chosen when CI is set) and `dev` (random, quick)."""
+"""Hypothesis profiles come from seedgrad's own pytest plugin (`ci` when CI is set, else `dev`).
 
-import os
+This suite runs 40 examples per test in CI, some of them slow by design.
+"""
 
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
-    "ci",
-    derandomize=True,
-    print_blob=True,
-    deadline=None,
-    max_examples=40,
-    suppress_health_check=[HealthCheck.too_slow],
+    "ci", settings.get_profile("ci"), max_examples=40, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.register_profile("dev", deadline=None, max_examples=25)
-settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))

@@ -2,9 +2,10 @@
 
 Each entry names the op, says how to call it on tensors and on plain numpy arrays (the
 reference), and gives a Hypothesis strategy for its inputs: float64 values in a range where
-the op is defined, kept at least MARGIN away from its kinks and ties. Adding an op means
-adding one entry here; tests/test_ops.py then checks its values against numpy, its
-gradient against central differences, and (where smooth) its second derivative.
+the op is defined, kept away from its kinks and ties (with the public `autograd.testing`
+strategies). Adding an op means adding one entry here; tests/test_ops.py then checks its
+values against numpy, its gradient against central differences, and (where smooth) its
+second derivative.
 """
 
 from __future__ import annotations
@@ -20,35 +21,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd as ag
+from autograd.testing import arrays, away_from, broadcastable_shapes, matmul_shapes, shapes
 
-MARGIN = 0.01  # distance kept from kinks and ties: far more than gradcheck's step of 1e-6
-
-SMALL_SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
-TWO_SHAPES = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=3)
+MARGIN = 0.01  # distance kept between the two operands of maximum/minimum (their tie is a kink)
 
 
-def away_from(values: np.ndarray, kinks: Sequence[float], margin: float = MARGIN) -> np.ndarray:
-    """Push every value closer than `margin` to a kink out to kink +/- margin (same side)."""
-    values = np.array(values, dtype=np.float64)
-    for k in kinks:
-        near = np.abs(values - k) < margin
-        values[near] = k + np.where(values[near] >= k, margin, -margin)
-    return values
-
-
-def spread(values: np.ndarray, gap: float = 0.05) -> np.ndarray:
-    """Distinct values at least `gap` apart, in the order of `values`: inputs with no ties for max/min."""
-    flat = values.reshape(-1)
-    ranks = np.argsort(np.argsort(flat, kind="stable"), kind="stable")
-    return (ranks * gap - 1.0).reshape(values.shape)
-
-
-def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
-    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
-
-
-def array(shape: Any, lo: float = -3.0, hi: float = 3.0, kinks: Sequence[float] = ()) -> st.SearchStrategy:
-    return hnp.arrays(np.float64, shape, elements=floats(lo, hi)).map(lambda a: away_from(a, kinks))
+def array(shape: Any, lo: float = -3.0, hi: float = 3.0, kinks: Sequence[float] = (), min_gap: float = 0.0) -> Any:
+    """float64 arrays of `shape` with values in [lo, hi], away from `kinks` (and each other, with min_gap)."""
+    return arrays(shape, elements=away_from(kinks, low=lo, high=hi), min_gap=min_gap)
 
 
 @st.composite
@@ -78,16 +58,16 @@ class Op:
         return self.name
 
 
-def unary(lo: float = -3.0, hi: float = 3.0, kinks: Sequence[float] = (), shapes: Any = SMALL_SHAPES) -> Any:
-    return shapes.flatmap(lambda s: array(s, lo, hi, kinks)).map(lambda a: ((a,), {}))
+def unary(lo: float = -3.0, hi: float = 3.0, kinks: Sequence[float] = ()) -> Any:
+    return array(shapes(), lo, hi, kinks).map(lambda a: ((a,), {}))
 
 
 @st.composite
 def binary(draw: Any, lo: float = -3.0, hi: float = 3.0, b_lo: float | None = None, b_hi: float | None = None,
            b_kinks: Sequence[float] = (), tie_free: bool = False) -> Any:  # fmt: skip
-    shapes = draw(TWO_SHAPES).input_shapes
-    a = draw(array(shapes[0], lo, hi))
-    b = draw(array(shapes[1], lo if b_lo is None else b_lo, hi if b_hi is None else b_hi, b_kinks))
+    shape_a, shape_b = draw(broadcastable_shapes(2))
+    a = draw(array(shape_a, lo, hi))
+    b = draw(array(shape_b, lo if b_lo is None else b_lo, hi if b_hi is None else b_hi, b_kinks))
     if tie_free:
         assume(np.all(np.abs(a - b) >= MARGIN))
     return (a, b), {}
@@ -95,44 +75,42 @@ def binary(draw: Any, lo: float = -3.0, hi: float = 3.0, b_lo: float | None = No
 
 @st.composite
 def reduction(draw: Any, lo: float = -3.0, hi: float = 3.0, tie_free: bool = False, allow_tuple: bool = True) -> Any:
-    shape = draw(SMALL_SHAPES)
-    a = draw(array(shape, lo, hi))
-    if tie_free:
-        a = spread(a)
+    shape = draw(shapes())
+    a = draw(array(shape, lo, hi, min_gap=0.05 if tie_free else 0.0))
     return (a,), draw(axis_and_keepdims(shape, allow_tuple))
 
 
 @st.composite
 def along_axis(draw: Any) -> Any:
     """An array of at least one dimension and one of its axes (for softmax and friends)."""
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    shape = draw(shapes(min_dims=1))
     return (draw(array(shape, -5.0, 5.0)),), {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
 
 
 @st.composite
 def matmul_pair(draw: Any) -> Any:
-    shapes = draw(hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2, max_side=3))
-    return (draw(array(shapes.input_shapes[0])), draw(array(shapes.input_shapes[1]))), {}
+    shape_a, shape_b = draw(matmul_shapes())
+    return (draw(array(shape_a)), draw(array(shape_b))), {}
 
 
 @st.composite
 def clip_inputs(draw: Any) -> Any:
-    lo = draw(floats(-2.0, 0.5))
-    hi = lo + draw(floats(0.2, 2.0))
-    shape = draw(SMALL_SHAPES)
+    lo = draw(st.floats(-2.0, 0.5))
+    hi = lo + draw(st.floats(0.2, 2.0))
+    shape = draw(shapes())
     return (draw(array(shape, kinks=(lo, hi))),), {"min": lo, "max": hi}
 
 
 @st.composite
 def where_inputs(draw: Any) -> Any:
-    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3)).input_shapes
-    cond = draw(hnp.arrays(np.bool_, shapes[0]))
-    return (cond, draw(array(shapes[1])), draw(array(shapes[2]))), {}
+    shape_c, shape_a, shape_b = draw(broadcastable_shapes(3))
+    cond = draw(hnp.arrays(np.bool_, shape_c))
+    return (cond, draw(array(shape_a)), draw(array(shape_b))), {}
 
 
 @st.composite
 def reshape_inputs(draw: Any) -> Any:
-    shape = draw(SMALL_SHAPES)
+    shape = draw(shapes())
     size = int(np.prod(shape))
     factors = [d for d in range(1, size + 1) if size % d == 0]
     first = draw(st.sampled_from(factors))
@@ -142,26 +120,26 @@ def reshape_inputs(draw: Any) -> Any:
 
 @st.composite
 def permute_inputs(draw: Any) -> Any:
-    shape = draw(SMALL_SHAPES)
+    shape = draw(shapes())
     return (draw(array(shape)),), {"axes": tuple(draw(st.permutations(range(len(shape)))))}
 
 
 @st.composite
 def transpose_inputs(draw: Any) -> Any:
-    shape = draw(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4))
+    shape = draw(shapes(min_dims=2))
     n = len(shape)
     return (draw(array(shape)),), {"dim0": draw(st.integers(-n, n - 1)), "dim1": draw(st.integers(-n, n - 1))}
 
 
 @st.composite
 def broadcast_inputs(draw: Any) -> Any:
-    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
-    return (draw(array(shapes.input_shapes[0])),), {"shape": shapes.result_shape}
+    shape, other = draw(broadcastable_shapes(2))
+    return (draw(array(shape)),), {"shape": np.broadcast_shapes(shape, other)}
 
 
 @st.composite
 def squeeze_inputs(draw: Any) -> Any:
-    shape = list(draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3)))
+    shape = list(draw(shapes(min_dims=1, max_side=3)))
     ones = draw(st.lists(st.integers(0, len(shape)), max_size=2))
     for position in sorted(ones, reverse=True):
         shape.insert(position, 1)
@@ -172,13 +150,13 @@ def squeeze_inputs(draw: Any) -> Any:
 
 @st.composite
 def unsqueeze_inputs(draw: Any) -> Any:
-    shape = draw(SMALL_SHAPES)
+    shape = draw(shapes())
     return (draw(array(shape)),), {"axis": draw(st.integers(-len(shape) - 1, len(shape)))}
 
 
 @st.composite
 def flatten_inputs(draw: Any) -> Any:
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, max_side=3))
+    shape = draw(shapes(min_dims=1, max_dims=4, max_side=3))
     start = draw(st.integers(0, len(shape) - 1))
     end = draw(st.integers(start, len(shape) - 1))
     return (draw(array(shape)),), {"start_dim": start, "end_dim": end}
@@ -186,15 +164,15 @@ def flatten_inputs(draw: Any) -> Any:
 
 @st.composite
 def basic_index_inputs(draw: Any) -> Any:
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    shape = draw(shapes(min_dims=1))
     index = draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
     return (draw(array(shape)),), {"index": index}
 
 
 @st.composite
 def integer_index_inputs(draw: Any) -> Any:
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
-    index = draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=5)))
+    shape = draw(shapes(min_dims=1))
+    index = draw(hnp.integer_array_indices(shape, result_shape=shapes(min_dims=1, max_dims=2, max_side=5)))
     return (draw(array(shape)),), {"index": index}
 
 
@@ -208,28 +186,28 @@ def repeated_index_inputs(draw: Any) -> Any:
 
 @st.composite
 def mask_index_inputs(draw: Any) -> Any:
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    shape = draw(shapes(min_dims=1))
     return (draw(array(shape)),), {"index": draw(hnp.arrays(np.bool_, shape))}
 
 
 @st.composite
 def join_inputs(draw: Any, new_axis: bool) -> Any:
-    shape = draw(hnp.array_shapes(min_dims=0 if new_axis else 1, max_dims=3, max_side=3))
+    shape = draw(shapes(min_dims=0 if new_axis else 1, max_side=3))
     count = draw(st.integers(1, 3))
     ndim_out = len(shape) + new_axis
     axis = draw(st.integers(-ndim_out, ndim_out - 1))
     arrays = []
     for _ in range(count):
         s = list(shape)
-        if not new_axis:
-            s[axis % len(shape)] = draw(st.integers(1, 3))
+        if not new_axis:  # often keep the drawn side, so square inputs (which show transposed gradients) stay square
+            s[axis % len(shape)] = draw(st.one_of(st.just(shape[axis % len(shape)]), st.integers(1, 3)))
         arrays.append(draw(array(tuple(s))))
     return tuple(arrays), {"axis": axis}
 
 
 @st.composite
 def split_inputs(draw: Any) -> Any:
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    shape = draw(shapes(min_dims=1, max_side=5))
     axis = draw(st.integers(-len(shape), len(shape) - 1))
     length = shape[axis]
     if draw(st.booleans()):

@@ -1,0 +1,65 @@
+"""seedgrad's pytest plugin (entry point `seedgrad`): a `gradcheck` fixture and two Hypothesis profiles.
+
+Installed with seedgrad, so any suite gets them with no set-up:
+
+- `ci`: derandomized (the same examples on every run, so CI never flakes), failures print
+  a `@reproduce_failure` blob, no deadline (gradient checks are slow by nature);
+- `dev`: random examples, 25 per test, no deadline.
+
+`ci` is loaded when the CI environment variable is set, else the profile named by
+HYPOTHESIS_PROFILE, else `dev`; `--hypothesis-profile` overrides all three. Re-register
+either name in a conftest.py (`settings.register_profile("ci", settings.get_profile("ci"),
+max_examples=40)`) to tune it. This file lives outside `autograd.testing` so that pytest
+still starts where Hypothesis is not installed; only the fixture then fails, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+try:
+    from hypothesis import settings
+except ImportError:  # the fixture explains; pytest itself must keep working
+    settings = None
+
+if settings is not None:  # both on Hypothesis's defaults, whichever profile is active now
+    settings.register_profile("ci", settings.get_profile("default"), derandomize=True, print_blob=True, deadline=None)
+    settings.register_profile("dev", settings.get_profile("default"), deadline=None, max_examples=25)
+
+
+@pytest.hookimpl(tryfirst=True)  # before Hypothesis's own plugin, which then applies --hypothesis-profile
+def pytest_configure(config: pytest.Config) -> None:
+    if settings is not None:
+        settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+class GradCheck:
+    """What the `gradcheck` fixture gives a test: autograd.testing's checks, no imports needed.
+
+    `gradcheck(fn, *inputs)` checks first derivatives (`second_order=True`: second ones too);
+    `gradcheck.module(model, *inputs, loss=...)` checks every parameter of a model.
+    Keyword arguments (atol, rtol, eps, seed...) go to the underlying check.
+    """
+
+    def __call__(self, fn: Any, *inputs: Any, second_order: bool = False, **options: Any) -> None:
+        __tracebackhide__ = True
+        from autograd.testing import assert_grad_close, assert_gradgrad_close
+
+        assert_grad_close(fn, *inputs, **options)
+        if second_order:
+            assert_gradgrad_close(fn, *inputs, **options)
+
+    def module(self, module: Any, *inputs: Any, **options: Any) -> None:
+        __tracebackhide__ = True
+        from autograd.testing import assert_module_grad_close
+
+        assert_module_grad_close(module, *inputs, **options)
+
+
+@pytest.fixture
+def gradcheck() -> GradCheck:
+    """Check gradients against central differences: `gradcheck(fn, x)`, `gradcheck.module(model, x)`."""
+    return GradCheck()
