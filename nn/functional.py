@@ -101,9 +101,10 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _same_shape(name: str, input: Tensor, target: Any) -> None:
-    if input.shape != np.shape(target):
+    shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
+    if input.shape != shape:
         raise ValueError(
-            f"{name}: input shape {input.shape} and target shape {np.shape(target)} differ; "
+            f"{name}: input shape {input.shape} and target shape {shape} differ; "
             "they must match (reshape the target, e.g. t.reshape(-1, 1))"
         )
 
@@ -153,7 +154,9 @@ def _one_hot_rows(target: Any, logits: Tensor, name: str) -> np.ndarray:
         )
     if t.size and (t.min() < 0 or t.max() >= classes):
         raise ValueError(f"{name}: class indices must lie in [0, {classes}), got values from {t.min()} to {t.max()}")
-    return np.eye(classes, dtype=logits.dtype)[t]
+    rows = np.zeros(logits.shape, dtype=logits.dtype)
+    np.put_along_axis(rows, t[..., None], 1, axis=-1)
+    return rows
 
 
 class CrossEntropy(ag.Function):

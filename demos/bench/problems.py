@@ -1,0 +1,151 @@
+"""The benchmark's problems (data and starting weights), shared by every row, and the honesty check.
+
+Every row of a workload starts from the same arrays, so its loss and gradients can be compared
+with the numpy floor's before it is timed. Weights are kept in the book's layout: W is
+(in_features, out_features) and the forward pass is x @ W + b.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+class Impl(NamedTuple):
+    """One row's code: `check()` returns the values compared with the floor's, `step()` is what is timed."""
+
+    check: Callable[[], dict[str, Any]]
+    step: Callable[[], Any]
+
+
+@dataclass
+class NetProblem:
+    """A fully connected net, its data and its training settings."""
+
+    x: np.ndarray
+    t: np.ndarray  # class indices (cross-entropy) or target values (mse)
+    params: list[tuple[np.ndarray, np.ndarray]]  # [(W, b), ...], W is (in, out)
+    activation: str  # "sigmoid" or "relu", between the layers
+    loss: str  # "cross_entropy" (from logits) or "mse" (mean)
+    lr: float
+    output_sigmoid: bool = False  # seed 004's net squashes its output too
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.x.dtype
+
+    def copy_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(W.copy(), b.copy()) for W, b in self.params]
+
+    def grad_keys(self) -> list[str]:
+        return [f"{name}{i}" for i in range(1, len(self.params) + 1) for name in ("W", "b")]
+
+
+@dataclass
+class ChainProblem:
+    """A chain of `depth` elementwise ops on a small vector (see CHAIN_CYCLE), then sum and backward."""
+
+    x: np.ndarray
+    depth: int
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.x.dtype
+
+
+# The chain repeats these eight ops. Each half is the identity, (x*2 -> exp -> log -> *0.5) and
+# (+1 -> exp -> log -> -1), so values stay in range and every gradient is 1 at any depth: no overflow,
+# no denormals to slow one engine down, and the answer is known.
+CHAIN_CYCLE = ("mul 2", "exp", "log", "mul 0.5", "add 1", "exp", "log", "sub 1")
+
+
+def mnist_like(rng: np.random.Generator, batch: int, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A batch shaped and scaled like normalised MNIST: 784 pixels in [0, 1], about 80% of them 0; labels 0-9."""
+    pixels = rng.integers(1, 256, size=(batch, 784)) * (rng.random((batch, 784)) < 0.2)
+    return (pixels / 255).astype(dtype), rng.integers(0, 10, size=batch)
+
+
+def mnist_problem(dtype: Any = np.float64, batch: int = 100, seed: int = 0) -> NetProblem:
+    """The seeds' two-layer net: 784-50-10, sigmoid, softmax cross-entropy, SGD lr 0.1, the book's 0.01 * randn init."""
+    rng = np.random.default_rng(seed)
+    x, t = mnist_like(rng, batch, dtype)
+    params = [
+        ((0.01 * rng.standard_normal((784, 50))).astype(dtype), np.zeros(50, dtype)),
+        ((0.01 * rng.standard_normal((50, 10))).astype(dtype), np.zeros(10, dtype)),
+    ]
+    return NetProblem(x, t, params, "sigmoid", "cross_entropy", 0.1)
+
+
+def mlp_large_problem(dtype: Any = np.float32, batch: int = 256, seed: int = 0) -> NetProblem:
+    """784-1024-1024-10 ReLU net with He-initialised weights and small random biases."""
+    rng = np.random.default_rng(seed)
+    x, t = mnist_like(rng, batch, dtype)
+    sizes = [784, 1024, 1024, 10]
+    params = [
+        (
+            (rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in)).astype(dtype),
+            (0.01 * rng.standard_normal(n_out)).astype(dtype),
+        )
+        for n_in, n_out in itertools.pairwise(sizes)
+    ]
+    return NetProblem(x, t, params, "relu", "cross_entropy", 0.1)
+
+
+def xor_problem(seed: int = 0) -> NetProblem:
+    """Seed 004's 2-2-1 sigmoid net on one of its four points (one sample per step), MSE, SGD lr 0.1."""
+    rng = np.random.default_rng(seed)
+    x = np.array([[-2.0, -1.0]])  # the seed's first point, already shifted to lie around zero
+    t = np.array([[1.0]])
+    params = [
+        (rng.standard_normal((2, 2)), rng.standard_normal(2)),
+        (rng.standard_normal((2, 1)), rng.standard_normal(1)),
+    ]
+    return NetProblem(x, t, params, "sigmoid", "mse", 0.1, output_sigmoid=True)
+
+
+def chain_problem(depth: int, seed: int = 0) -> ChainProblem:
+    if depth % len(CHAIN_CYCLE):
+        raise ValueError(f"chain depth must be a multiple of {len(CHAIN_CYCLE)}, got {depth}")
+    return ChainProblem(np.random.default_rng(seed).uniform(-1, 1, 10), depth)
+
+
+# ------------------------------------------------------------------ the check
+
+
+def tolerance(dtype: Any) -> float:
+    """Largest error allowed, relative to the largest magnitude of the floor's array."""
+    return 1e-4 if np.dtype(dtype) == np.float32 else 1e-8
+
+
+@dataclass
+class CheckResult:
+    passed: bool
+    max_error: float  # the worst error over all compared arrays, relative to each array's largest magnitude
+    tolerance: float
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "max_rel_error": self.max_error, "tolerance": self.tolerance,
+                "detail": self.detail}  # fmt: skip
+
+
+def compare(reference: dict[str, Any], got: dict[str, Any], tol: float) -> CheckResult:
+    """Every array of the floor's against the row's: |got - ref| <= tol * max|ref| (+ a tiny absolute floor)."""
+    worst = 0.0
+    for key, ref in reference.items():
+        if key not in got:
+            return CheckResult(False, float("inf"), tol, f"{key}: not returned")
+        r = np.asarray(ref, dtype=np.float64)
+        g = np.asarray(got[key], dtype=np.float64)
+        if g.shape != r.shape:
+            return CheckResult(False, float("inf"), tol, f"{key}: shape {g.shape}, floor's {r.shape}")
+        scale = max(float(np.abs(r).max(initial=0.0)), 1e-12)
+        error = float(np.abs(g - r).max(initial=0.0)) / scale
+        if not error <= tol:  # also catches NaN
+            return CheckResult(False, error, tol, f"{key}: error {error:.2e} of its largest value, allowed {tol:.0e}")
+        worst = max(worst, error)
+    return CheckResult(True, worst, tol, f"{', '.join(reference)} match the floor (worst {worst:.1e})")

@@ -1,0 +1,173 @@
+"""Our engine's rows, written with the public API the way a user would: autograd tensors, nn modules, nn.optim."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import autograd as ag
+import nn
+from nn.models import Net221, TwoLayerNet
+
+from .problems import ChainProblem, Impl, NetProblem
+
+
+def _sequential(p: NetProblem) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (W, _) in enumerate(p.params):
+        layers.append(nn.Linear(W.shape[0], W.shape[1], dtype=p.dtype))
+        if i < len(p.params) - 1 or p.output_sigmoid:
+            layers.append(nn.ReLU() if p.activation == "relu" else nn.Sigmoid())
+    model = nn.Sequential(*layers)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    _load(model, linears, p)
+    return model
+
+
+def _load(model: nn.Module, linears: list[nn.Linear], p: NetProblem) -> None:
+    """Copy the problem's starting weights in; nn stores weight as (out, in), the book as (in, out)."""
+    names = {id(param): name for name, param in model.named_parameters()}
+    state = {}
+    for layer, (W, b) in zip(linears, p.params):
+        state[names[id(layer.weight)]] = W.T
+        state[names[id(layer.bias)]] = b
+    model.load_state_dict(state)
+
+
+def _grads(linears: list[nn.Linear]) -> dict[str, Any]:
+    grads = {}
+    for i, layer in enumerate(linears, 1):
+        grads[f"W{i}"] = layer.weight.grad.data.T
+        grads[f"b{i}"] = layer.bias.grad.data
+    return grads
+
+
+def _training(model: nn.Module, linears: list[nn.Linear], p: NetProblem, loss_of: Callable[..., ag.Tensor]) -> Impl:
+    """zero_grad, loss_of(x, t).backward(), SGD step: the README's training loop on one batch."""
+    optimizer = nn.optim.SGD(model.parameters(), lr=p.lr)
+    x, t = ag.Tensor(p.x), ag.Tensor(p.t)  # what nn.DataLoader yields
+
+    def step() -> None:
+        optimizer.zero_grad()
+        loss_of(x, t).backward()
+        optimizer.step()
+
+    def check() -> dict[str, Any]:
+        optimizer.zero_grad()
+        loss = loss_of(x, t)
+        loss.backward()
+        result = {"loss": loss.item(), **_grads(linears)}
+        optimizer.zero_grad()
+        return result
+
+    return Impl(check, step)
+
+
+def sequential(p: NetProblem) -> Impl:
+    """nn.Sequential of nn.Linear and activation modules, nn.CrossEntropyLoss or nn.MSELoss, nn.optim.SGD."""
+    model = _sequential(p)
+    loss_fn = nn.CrossEntropyLoss() if p.loss == "cross_entropy" else nn.MSELoss()
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    return _training(model, linears, p, lambda x, t: loss_fn(model(x), t))
+
+
+def _two_layer_net(p: NetProblem) -> TwoLayerNet:
+    (W1, _), (W2, _) = p.params
+    net = TwoLayerNet(W1.shape[0], W1.shape[1], W2.shape[1])
+    if net.fc1.weight.dtype != p.dtype:
+        raise TypeError(f"TwoLayerNet is {net.fc1.weight.dtype} only; this problem is {p.dtype}")
+    for key, value in zip(("W1", "b1", "W2", "b2"), (a for pair in p.params for a in pair)):
+        net.params[key][...] = value  # the book's params dict shares memory with the parameters
+    return net
+
+
+def two_layer_net(p: NetProblem) -> Impl:
+    """nn.models.TwoLayerNet (the seeds' class) with its own `loss`, and nn.optim.SGD."""
+    net = _two_layer_net(p)
+    return _training(net, [net.fc1, net.fc2], p, net.loss)
+
+
+def net221(p: NetProblem) -> Impl:
+    """nn.models.Net221 (seed 004's 2-2-1 net) with nn.MSELoss and nn.optim.SGD."""
+    net = Net221()
+    _load(net, [net.hidden, net.output], p)
+    loss_fn = nn.MSELoss()
+    return _training(net, [net.hidden, net.output], p, lambda x, t: loss_fn(net(x), t))
+
+
+def inference_two_layer_net(p: NetProblem) -> Impl:
+    """TwoLayerNet's forward (the logits) under no_grad."""
+    net = _two_layer_net(p)
+    x = ag.Tensor(p.x)
+
+    def forward() -> ag.Tensor:
+        with ag.no_grad():
+            return net(x)
+
+    return Impl(lambda: {"logits": forward().data}, forward)
+
+
+def inference_sequential(p: NetProblem) -> Impl:
+    """The same net as an nn.Sequential, forward under no_grad."""
+    model = _sequential(p)
+    x = ag.Tensor(p.x)
+
+    def forward() -> ag.Tensor:
+        with ag.no_grad():
+            return model(x)
+
+    return Impl(lambda: {"logits": forward().data}, forward)
+
+
+def chain(p: ChainProblem) -> Impl:
+    """The op chain on a tensor that requires grad, then sum().backward()."""
+    x = ag.tensor(p.x, requires_grad=True)
+    cycles = p.depth // 8
+
+    def run() -> ag.Tensor:
+        x.grad = None
+        y = x
+        for _ in range(cycles):
+            y = (y * 2.0).exp().log() * 0.5
+            y = (y + 1.0).exp().log() - 1.0
+        out = y.sum()
+        out.backward()
+        return out
+
+    def check() -> dict[str, Any]:
+        out = run()
+        return {"out": out.item(), "x.grad": x.grad.data}
+
+    return Impl(check, run)
+
+
+def numerical_two_layer_net(p: NetProblem, indices: list[Any] | None) -> Impl:
+    """TwoLayerNet.numerical_gradient (the seeds' method on our net). With `indices`, the same loop
+    -- net.loss under no_grad, two passes per element -- over those elements only."""
+    net = _two_layer_net(p)
+    x, t = ag.Tensor(p.x), ag.Tensor(p.t)
+    keys = ("W1", "b1", "W2", "b2")
+
+    def run() -> dict[str, np.ndarray]:
+        if indices is None:
+            return net.numerical_gradient(x, t)
+        grads = {}
+        h = 1e-4
+        with ag.no_grad():
+            for key, chosen in zip(keys, indices):
+                array = net.params[key]
+                g = np.zeros(array.shape)
+                for i in chosen:
+                    original = array[i]
+                    array[i] = original + h
+                    up = net.loss(x, t).item()
+                    array[i] = original - h
+                    down = net.loss(x, t).item()
+                    array[i] = original
+                    g[i] = (up - down) / (2 * h)
+                grads[key] = g
+        return grads
+
+    return Impl(run, run)

@@ -1,0 +1,102 @@
+"""The benchmark (demos.benchmark), run in-process with almost no repetitions: every row is built and checked
+against the numpy floor, the table prints and the JSON has its schema. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from demos import benchmark
+from demos.bench import numpy_ref, workloads
+from demos.bench.problems import chain_problem, compare, mnist_problem
+
+ROW_KEYS = {"workload", "engine", "kind", "unit", "median", "q1", "q3", "min", "max", "samples", "per_sample",
+            "cpu_per_wall", "ratio", "target", "met", "miss", "achieved", "check", "note"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One smoke run of every workload, our engine and the references only: (returned document, written JSON)."""
+    path = tmp_path_factory.mktemp("bench") / "out.json"
+    doc = benchmark.main(["--smoke", "--engines", "numpy,seedgrad", "--json", str(path)])
+    return doc, json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_every_workload_has_its_floor_and_our_engine(smoke: Any) -> None:
+    doc, _ = smoke
+    rows = doc["rows"]
+    for workload in workloads.WORKLOADS:
+        mine = [r for r in rows if r["workload"].startswith(workload)]
+        assert mine, f"no rows for {workload}"
+        assert any(r["engine"].startswith("seedgrad") for r in mine), workload
+    for name in ("mnist-step float64", "mnist-step float32", "xor-step", "op-overhead (per op)", "mlp-large float32",
+                 "inference float64", "numerical-gradient"):  # fmt: skip
+        first = next(r for r in rows if r["workload"] == name)
+        assert first["kind"] == "floor" and first["ratio"] == 1.0, name
+
+
+def test_every_engine_row_passed_its_check_against_the_floor(smoke: Any) -> None:
+    doc, _ = smoke
+    engine_rows = [r for r in doc["rows"] if r["kind"] == "engine"]
+    assert len(engine_rows) >= 15
+    for row in engine_rows:
+        assert row["check"]["passed"], f"{row['workload']} / {row['engine']}: {row['check']['detail']}"
+        assert row["median"] is not None, row
+    assert doc["summary"]["checks_failed"] == []
+
+
+def test_the_json_has_the_schema(smoke: Any) -> None:
+    doc, written = smoke
+    assert written["schema"] == "seedgrad-benchmark/1"
+    assert set(written) >= {"machine", "config", "rows", "notes", "summary", "peers", "peers_missing", "runtime_s"}
+    machine = written["machine"]
+    assert set(machine) >= {"cpu", "cores", "python", "numpy", "blas", "threads", "date"}
+    assert machine["threads"]["requested"] == 1
+    for row in written["rows"]:
+        assert set(row) == ROW_KEYS
+        assert set(row["check"]) == {"passed", "max_rel_error", "tolerance", "detail"}
+        assert row["kind"] in ("floor", "reference", "engine", "peer")
+        if row["samples"]:
+            assert row["min"] <= row["q1"] <= row["median"] <= row["q3"] <= row["max"]
+    assert written["summary"]["targets"] == sum(r["met"] is not None for r in written["rows"])
+    assert written["rows"] == json.loads(json.dumps(doc["rows"]))  # the file is the document
+
+
+def test_the_table_prints_every_row_and_the_machine(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = benchmark.main(["--smoke", "--only", "xor-step,inference", "--engines", "seedgrad"])
+    out = capsys.readouterr().out
+    assert "machine:" in out and "threads: 1 requested" in out and doc["machine"]["cpu"] in out
+    for heading in ("workload", "engine", "median", "spread (IQR)", "x floor", "target", "met?"):
+        assert heading in out
+    for row in doc["rows"]:
+        assert row["engine"] in out
+    assert {r["workload"] for r in doc["rows"]} == {"xor-step", "inference float64"}
+
+
+def test_the_cli_lists_the_same_workloads_as_the_runner() -> None:
+    assert benchmark.WORKLOADS == workloads.WORKLOADS  # the CLI cannot import numpy before pinning threads
+
+
+def test_unknown_workloads_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main(["--only", "mnist"])
+    assert exit_info.value.code == 2
+    assert "unknown workload" in capsys.readouterr().err
+
+
+def test_a_wrong_gradient_fails_the_check() -> None:
+    p = mnist_problem(np.float32)
+    reference = numpy_ref.two_layer_minimal(p).check()
+    assert compare(reference, numpy_ref.layer_classes(p).check(), 1e-4).passed
+    broken = dict(reference, W1=reference["W1"] * 1.001)
+    result = compare(reference, broken, 1e-4)
+    assert not result.passed and "W1" in result.detail
+
+
+def test_the_chain_is_the_identity_with_a_unit_gradient() -> None:
+    p = chain_problem(800)
+    out = numpy_ref.chain_minimal(p).check()
+    assert np.allclose(out["x.grad"], 1.0) and np.isclose(out["out"], p.x.sum())  # the chain is the identity
