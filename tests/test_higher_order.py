@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+from tests.functions import CubeWithConstantDerivative
 
 
 def leaf(values: Any) -> ag.Tensor:
@@ -307,19 +308,6 @@ class Cube(ag.Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * 3 * x**2
-
-
-class CubeWithConstantDerivative(ag.Function):
-    """First derivative right, but x kept as a plain attribute: the engine treats it as a constant."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.x = x
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * 3 * ctx.x**2
 
 
 def test_custom_function_passes_gradcheck_and_gradgradcheck() -> None:

@@ -30,6 +30,7 @@ from autograd.testing import (
 )
 from autograd.testing.mutants import Mutant, function_classes, intercepted
 from autograd.testing.strategies import LOW, MARGIN
+from tests.functions import CubeWithConstantDerivative
 
 pytest_plugins = ["pytester"]
 
@@ -54,19 +55,6 @@ def wrong_square(factor: float = 1.0, transpose: bool = False) -> type[ag.Functi
             return g.T if transpose else g
 
     return Square
-
-
-class CubeWithConstantDerivative(ag.Function):
-    """First derivative right, second wrong: x is kept as a plain attribute, so it is a constant to the engine."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.x = x
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * 3 * ctx.x**2
 
 
 # --------------------------------------------------------------------------- strategies

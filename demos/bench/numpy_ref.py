@@ -37,6 +37,20 @@ def _named(loss: Any, grads: list[np.ndarray]) -> dict[str, Any]:
     return {"loss": loss, **dict(zip(names, grads))}
 
 
+def _sgd_impl(arrays: list[np.ndarray], lr: float, gradients: Any) -> Impl:
+    """A floor from its hand-written `gradients()` (loss, then one gradient per array): SGD in place."""
+
+    def step() -> None:
+        for w, g in zip(arrays, gradients()[1:]):
+            w -= lr * g
+
+    def check() -> dict[str, Any]:
+        loss, *grads = gradients()
+        return _named(loss, grads)
+
+    return Impl(check, step)
+
+
 # ------------------------------------------------------------------ minimal: the floor
 
 
@@ -51,17 +65,7 @@ def two_layer_minimal(p: NetProblem) -> Impl:
         dz1 = (dy @ W2.T) * (1 - z1) * z1
         return loss, x.T @ dz1, dz1.sum(axis=0), z1.T @ dy, dy.sum(axis=0)
 
-    arrays = [W1, b1, W2, b2]
-
-    def step() -> None:
-        for w, g in zip(arrays, gradients()[1:]):
-            w -= lr * g
-
-    def check() -> dict[str, Any]:
-        loss, *grads = gradients()
-        return _named(loss, grads)
-
-    return Impl(check, step)
+    return _sgd_impl([W1, b1, W2, b2], lr, gradients)
 
 
 def xor_minimal(p: NetProblem) -> Impl:
@@ -78,17 +82,7 @@ def xor_minimal(p: NetProblem) -> Impl:
         dh = (dy @ W2.T) * (1 - h) * h
         return loss, x.T @ dh, dh.sum(axis=0), h.T @ dy, dy.sum(axis=0)
 
-    arrays = [W1, b1, W2, b2]
-
-    def step() -> None:
-        for w, g in zip(arrays, gradients()[1:]):
-            w -= lr * g
-
-    def check() -> dict[str, Any]:
-        loss, *grads = gradients()
-        return _named(loss, grads)
-
-    return Impl(check, step)
+    return _sgd_impl([W1, b1, W2, b2], lr, gradients)
 
 
 def mlp_minimal(p: NetProblem) -> Impl:
