@@ -92,7 +92,8 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
                 f"backward: grad can be left out only for a one-element tensor, this one has shape {root.shape}. "
                 f"Pass grad= with that shape (e.g. np.ones({root.shape})), or reduce the tensor first (.sum())."
             )
-        return Tensor._wrap(np.ones_like(root.data)) if create_graph else np.ones_like(root.data)
+        ones = np.ones(root.shape, dtype=root.dtype)
+        return Tensor._wrap(ones) if create_graph else ones
     if np.shape(grad) != root.shape:
         raise ValueError(
             f"backward: grad has shape {np.shape(grad)} but the tensor has shape {root.shape}; they must match"
@@ -125,7 +126,7 @@ def _collect(roots: Sequence[Tensor]) -> tuple[list[Function], dict[Function, Te
 
 def _add(buffer: dict, key: Any, g: Any) -> None:
     previous = buffer.get(key)
-    buffer[key] = g if previous is None else previous + g  # never in place: g may be shared
+    buffer[key] = g if previous is None else previous + g
 
 
 def _run(
@@ -149,24 +150,59 @@ def _run(
 
     was_enabled = is_grad_enabled()
     set_grad_enabled(create_graph)  # record the backward pass only when asked to
+    anomaly = _state.anomaly
+    pop = node_grads.pop
     try:
+        # The loop runs once per node, so the chain rule step is written out here, not called.
         for node in order:
-            g = node_grads.pop(node, None)
+            g = pop(node, None)
             if g is not None:
                 if node._hooks:
                     g = _call_hooks(node._hooks, g, create_graph, exposed)
                 if node in wanted:
                     found[wanted[node]] = g
-                _propagate(node, g, produced[node], create_graph, node_grads, leaf_grads, on_edge)
+                if create_graph:
+                    input_grads = _backward_recorded(node, g, produced[node])
+                else:
+                    input_grads = node.backward(node, g)
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+                inputs = node.inputs
+                if len(input_grads) != len(inputs):
+                    raise RuntimeError(
+                        f"{node.name}.backward returned {len(input_grads)} gradients, but forward took "
+                        f"{len(inputs)} inputs; return one per input (None where there is none)"
+                    )
+                for i, (x, gx, needed) in enumerate(zip(inputs, input_grads, node.needs_input_grad)):
+                    if gx is None or not needed:
+                        continue
+                    data = x.data
+                    if not (type(gx) is np.ndarray and gx.shape == data.shape and gx.dtype == data.dtype):
+                        gx = _fit(gx, x, node, i, create_graph)  # the usual case above needs no call
+                    if anomaly:
+                        check_backward(node, i, gx, produced[node])
+                    if on_edge is not None:
+                        on_edge(node, i, gx)
+                    producer = x.grad_fn
+                    buffer, key = (node_grads, producer) if producer is not None else (leaf_grads, x)
+                    previous = buffer.get(key)
+                    buffer[key] = gx if previous is None else previous + gx  # never in place: gx may be shared
             if not retain_graph:
-                node._free()
+                node.inputs = None  # free what this node held, as soon as it is done
+                node.saved_tensors = ()
         for leaf, g in leaf_grads.items():
             if leaf._hooks:
                 g = _call_hooks(leaf._hooks, g, create_graph, exposed)
             if capture is not None:
                 found[leaf] = g
-            elif leaf.requires_grad:
-                _accumulate(leaf, g, create_graph, exposed)
+            elif not leaf._requires_grad:
+                continue
+            elif create_graph:
+                leaf.grad = _clone(g) if leaf.grad is None else leaf.grad + g
+            elif leaf.grad is None:
+                leaf.grad = Tensor._wrap(_own(g, exposed))
+            else:
+                leaf.grad = Tensor._wrap(leaf.grad.data + g)
         if capture is not None:  # what grad() returns must not alias either
             found = {x: _own(g, exposed) if not create_graph else _clone(g) for x, g in found.items()}
     finally:
@@ -174,40 +210,14 @@ def _run(
     return found
 
 
-def _propagate(node: Function, g: Any, output: Tensor, create_graph: bool, node_grads: dict, leaf_grads: dict,
-               on_edge: Any = None) -> None:  # fmt: skip
-    """Run one node's backward and route each input's gradient to its producer or its leaf buffer."""
-    if create_graph:
-        arrays = node.saved_tensors
-        node.saved_tensors = _saved_as_tensors(node, output)
-        try:
-            input_grads = node.backward(node, g)
-        finally:
-            node.saved_tensors = arrays
-    else:
-        input_grads = node.backward(node, g)
-    if not isinstance(input_grads, tuple):
-        input_grads = (input_grads,)
-    if len(input_grads) != len(node.inputs):
-        raise RuntimeError(
-            f"{node.name}.backward returned {len(input_grads)} gradients, but forward took {len(node.inputs)} inputs; "
-            "return one per input (None where there is none)"
-        )
-    anomaly = _state.anomaly
-    for i, (x, gx, needed) in enumerate(zip(node.inputs, input_grads, node.needs_input_grad)):
-        if gx is None or not needed:
-            continue
-        data = x.data
-        if not (type(gx) is np.ndarray and gx.shape == data.shape and gx.dtype == data.dtype):
-            gx = _fit(gx, x, node, i, create_graph)  # the usual case above needs no call
-        if anomaly:
-            check_backward(node, i, gx, output)
-        if on_edge is not None:
-            on_edge(node, i, gx)
-        producer = x.grad_fn
-        buffer, key = (node_grads, producer) if producer is not None else (leaf_grads, x)
-        previous = buffer.get(key)
-        buffer[key] = gx if previous is None else previous + gx  # never in place: gx may be shared
+def _backward_recorded(node: Function, g: Tensor, output: Tensor) -> Any:
+    """Run `node.backward` on graph tensors (create_graph), so the backward pass is itself recorded."""
+    arrays = node.saved_tensors
+    node.saved_tensors = _saved_as_tensors(node, output)
+    try:
+        return node.backward(node, g)
+    finally:
+        node.saved_tensors = arrays
 
 
 def _saved_as_tensors(node: Function, output: Tensor) -> tuple[Any, ...]:
@@ -288,15 +298,6 @@ def _own(g: np.ndarray, exposed: set[int]) -> np.ndarray:
 def _clone(g: Tensor) -> Tensor:
     """A copy of a graph gradient that stays in the graph (create_graph), so no two .grads alias."""
     return Clone.apply(g)
-
-
-def _accumulate(leaf: Tensor, g: Any, create_graph: bool, exposed: set[int]) -> None:
-    if create_graph:
-        leaf.grad = _clone(g) if leaf.grad is None else leaf.grad + g
-    elif leaf.grad is None:
-        leaf.grad = Tensor._wrap(_own(g, exposed))
-    else:
-        leaf.grad = Tensor._wrap(leaf.grad.data + g)
 
 
 def trace_backward(

@@ -35,6 +35,8 @@ other ctx attributes are treated as constants.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 _node_counter = itertools.count()
+_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # one needs_input_grad tuple per pattern
+_new_tensor = object.__new__
 
 
 class Function:
@@ -54,10 +58,10 @@ class Function:
     inputs: tuple[Any, ...] | None
     needs_input_grad: tuple[bool, ...]
     saved_tensors: tuple[Any, ...] = ()
-    attrs: dict[str, Any]
     seq: int  # creation order: makes graph walks and pictures deterministic
 
-    scope: Any  # the name_scope the node was created in (None outside any)
+    attrs: Mapping[str, Any] = MappingProxyType({})  # keyword arguments of forward, if any
+    scope: Any = None  # the name_scope the node was created in (None outside any)
     created_at: Any = None  # where in the user's code, recorded under detect_anomaly()
 
     # Hooks registered on the output tensor (a non-leaf); see Tensor.register_hook.
@@ -87,6 +91,7 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **attrs: Any) -> Tensor:
         """Run the op on tensors (or plain values) and record it in the graph when needed."""
+        # This runs once per op, so it is written for speed: no helper calls on the usual path.
         raw = []
         needs = []
         for x in inputs:
@@ -97,31 +102,47 @@ class Function:
                 raw.append(x)
                 needs.append(False)
         state = _grad_state
+        out_tensor = _new_tensor(Tensor)
+        out_tensor.grad = None
+        out_tensor.name = None
+        out_tensor._hooks = None
         if not (True in needs and state.enabled):
-            out = cls.forward(_NO_GRAPH, *raw, **attrs)
+            try:
+                out = cls.forward(_NO_GRAPH, *raw, **attrs) if attrs else cls.forward(_NO_GRAPH, *raw)
+            except ValueError as err:
+                _explain(cls, raw, err)
+                raise
             if state.anomaly:
                 check_forward(cls.__name__, out, None)
-            return Tensor._wrap(out)
+            out_tensor.data = out if type(out) is np.ndarray else np.asarray(out)
+            out_tensor.grad_fn = None
+            out_tensor._requires_grad = False
+            return out_tensor
         node = cls.__new__(cls)
         node.inputs = inputs
-        node.needs_input_grad = tuple(needs)
-        node.attrs = attrs
+        needs = tuple(needs)
+        node.needs_input_grad = _NEEDS.setdefault(needs, needs)  # shared: fewer objects for the GC to track
         node.seq = next(_node_counter)
-        node.scope = state.scope
+        if attrs:
+            node.attrs = attrs
+        if state.scope is not None:
+            node.scope = state.scope
         if state.anomaly:
             node.created_at = user_stack()
-        out = cls.forward(node, *raw, **attrs)
+        try:
+            out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
+        except ValueError as err:
+            _explain(cls, raw, err)
+            raise
         if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results; keep saved refs in step
             scalar, out = out, np.asarray(out)
             node.saved_tensors = tuple(out if v is scalar else v for v in node.saved_tensors)
         if state.anomaly:
             check_forward(node.name, out, node)
-        return Tensor._wrap(out, node)
-
-    def _free(self) -> None:
-        """Drop the inputs and saved arrays once backward is done with them."""
-        self.inputs = None
-        self.saved_tensors = ()
+        out_tensor.data = out
+        out_tensor.grad_fn = node
+        out_tensor._requires_grad = True
+        return out_tensor
 
 
 class _NoGraphContext:
@@ -137,6 +158,18 @@ class _NoGraphContext:
 
 
 _NO_GRAPH = _NoGraphContext()
+
+
+def _explain(cls: type, raw: list[Any], err: ValueError) -> None:
+    """Restate numpy's broadcasting error with the op's name and the shapes; other errors pass through."""
+    if len(raw) < 2 or "could not be broadcast" not in str(err):
+        return
+    shapes = " and ".join(str(np.shape(a)) for a in raw)
+    raise ValueError(
+        f"{cls.__name__.lower()}: shapes {shapes} do not broadcast "
+        "(numpy rules: trailing dimensions must be equal or 1); "
+        "reshape or unsqueeze one operand so they line up"
+    ) from None
 
 from .anomaly import check_forward, user_stack  # noqa: E402
 from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

@@ -13,24 +13,10 @@ import numpy as np
 from ..function import Function
 
 
-def _binary(op: str, fn: Any, a: Any, b: Any) -> np.ndarray:
-    """Apply a broadcasting numpy function, naming both shapes if they do not broadcast."""
-    try:
-        return fn(a, b)
-    except ValueError as err:
-        if "broadcast" not in str(err):
-            raise
-        raise ValueError(
-            f"{op}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast "
-            "(numpy rules: trailing dimensions must be equal or 1); "
-            "reshape or unsqueeze one operand so they line up"
-        ) from None
-
-
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return _binary("add", np.add, a, b)
+        return np.add(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -40,7 +26,7 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return _binary("sub", np.subtract, a, b)
+        return np.subtract(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -51,7 +37,7 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _binary("mul", np.multiply, a, b)
+        return np.multiply(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -65,7 +51,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _binary("div", np.true_divide, a, b)
+        return np.true_divide(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -93,7 +79,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = _binary("pow", np.power, a, b)
+        out = np.power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 

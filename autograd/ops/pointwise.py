@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
-from .arithmetic import _binary
 
 
 class Exp(Function):
@@ -184,7 +183,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _binary("maximum", np.maximum, a, b)
+        return np.maximum(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -197,7 +196,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _binary("minimum", np.minimum, a, b)
+        return np.minimum(a, b)
 
     @staticmethod
     def backward(ctx, grad):
