@@ -120,13 +120,13 @@ class MSE(ag.Function):
         squares = diff * diff
         if reduction == "none":
             return squares * scale if scale != 1.0 else squares
-        total = np.sum(squares) * scale
+        total = squares.sum() * scale
         return total / squares.size if reduction == "mean" else total
 
     @staticmethod
     def backward(ctx, grad):
         y, t = ctx.saved_tensors
-        factor = 2 * ctx.scale / (np.size(y) if ctx.reduction == "mean" else 1)
+        factor = 2 * ctx.scale / (y.size if ctx.reduction == "mean" else 1)
         gy = grad * (y - t) * factor  # recomputed from the inputs, so second derivatives hold
         return gy, -gy if ctx.needs_input_grad[1] else None
 
@@ -141,8 +141,8 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean", halved: bool = Fa
     return MSE.apply(input, target, reduction=reduction, scale=0.5 if halved else 1.0)
 
 
-def _one_hot_rows(target: Any, logits: Tensor, name: str) -> np.ndarray:
-    """Targets as rows of class weights: class indices become one-hot rows; probability rows pass through."""
+def _targets(target: Any, logits: Tensor, name: str) -> np.ndarray:
+    """Checked targets: class indices (integers, one fewer axis than the logits) or probability rows."""
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     classes = logits.shape[-1]
     if t.shape == logits.shape:
@@ -154,36 +154,58 @@ def _one_hot_rows(target: Any, logits: Tensor, name: str) -> np.ndarray:
         )
     if t.size and (t.min() < 0 or t.max() >= classes):
         raise ValueError(f"{name}: class indices must lie in [0, {classes}), got values from {t.min()} to {t.max()}")
-    rows = np.zeros(logits.shape, dtype=logits.dtype)
-    np.put_along_axis(rows, t[..., None], 1, axis=-1)
+    return t
+
+
+def _one_hot(indices: np.ndarray, classes: int, dtype: Any) -> np.ndarray:
+    rows = np.zeros(indices.shape + (classes,), dtype=dtype)
+    np.put_along_axis(rows, indices[..., None], 1, axis=-1)
     return rows
+
+
+def _target_index(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The index of each row's target class in the logits flattened to (rows, C)."""
+    return np.arange(indices.size), indices.reshape(-1)
 
 
 class CrossEntropy(ag.Function):
     """-sum(w * log_softmax(z)) per row, reduced: softmax and cross-entropy fused into one op.
 
-    Its gradient is softmax(z) * sum(w) - w per row (softmax(z) - w for one-hot rows): one
-    subtraction instead of the backward of five separate ops.
+    `target` is class indices or rows of class weights w (one-hot or probabilities). The
+    gradient is softmax(z) * sum(w) - w per row: softmax(z) less 1 at the target class for
+    indices, one subtraction instead of the backward of five separate ops.
     """
 
     @staticmethod
-    def forward(ctx, logits, weights, reduction="mean"):
-        shifted = logits - np.max(logits, axis=-1, keepdims=True)
-        log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-        rows = -np.sum(weights * log_probs, axis=-1)
+    def forward(ctx, logits, target, reduction="mean"):
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        probs = np.exp(shifted)
+        total = probs.sum(axis=-1, keepdims=True)
+        probs /= total
+        log_total = np.log(total)[..., 0]
+        if target.dtype.kind in "iu":  # -log_softmax at the target class: log(total) - shifted[target]
+            picked = shifted.reshape(-1, shifted.shape[-1])[_target_index(target)]
+            rows = log_total - picked.reshape(target.shape)
+        else:  # -sum(w * (shifted - log(total))) per row
+            rows = log_total * target.sum(axis=-1) - (target * shifted).sum(axis=-1)
         ctx.save_for_backward(logits)
-        ctx.probs, ctx.weights, ctx.reduction = np.exp(log_probs), weights, reduction
+        ctx.probs, ctx.target, ctx.reduction = probs, target, reduction
         if reduction == "none":
             return rows
-        return np.sum(rows) / rows.size if reduction == "mean" else np.sum(rows)
+        return rows.sum() / rows.size if reduction == "mean" else rows.sum()
 
     @staticmethod
     def backward(ctx, grad):
         (logits,) = ctx.saved_tensors
-        # With create_graph the softmax is recomputed from the logits, so it is differentiable too.
-        probs = logits.softmax(-1) if isinstance(logits, Tensor) else ctx.probs
-        w = ctx.weights
-        d = probs * np.sum(w, axis=-1, keepdims=True) - w
+        target = ctx.target
+        if isinstance(logits, Tensor):  # create_graph: recompute the softmax from the logits, so it is differentiable
+            w = _one_hot(target, logits.shape[-1], logits.dtype) if target.dtype.kind in "iu" else target
+            d = logits.softmax(-1) * w.sum(axis=-1, keepdims=True) - w
+        elif target.dtype.kind in "iu":
+            d = ctx.probs.copy()  # the graph may be retained: probs must stay as they are
+            d.reshape(-1, d.shape[-1])[_target_index(target)] -= 1  # a view of d: subtracts in place
+        else:
+            d = ctx.probs * target.sum(axis=-1, keepdims=True) - target
         if ctx.reduction == "none":
             return grad.reshape(grad.shape + (1,)) * d, None
         n = d.size // d.shape[-1]
@@ -196,16 +218,17 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     `target` is class indices (N,) or one-hot / probability rows (N, C): the seeds use both.
     """
     logits = _tensor(input)
-    weights = _one_hot_rows(target, logits, "cross_entropy")
+    target = _targets(target, logits, "cross_entropy")
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    return CrossEntropy.apply(logits, weights, reduction=reduction)
+    return CrossEntropy.apply(logits, target, reduction=reduction)
 
 
 def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood from log-probabilities (N, C) and class indices (N,)."""
     log_probs = _tensor(input)
-    weights = _one_hot_rows(target, log_probs, "nll_loss")
+    target = _targets(target, log_probs, "nll_loss")
+    weights = _one_hot(target, log_probs.shape[-1], log_probs.dtype) if target.dtype.kind in "iu" else target
     return _reduce(-(log_probs * weights).sum(-1), reduction)
 
 

@@ -230,6 +230,26 @@ def test_cross_entropy_takes_probability_rows_as_targets() -> None:
     assert ag.gradcheck(lambda t: F.cross_entropy(t, soft * 1.5), [ag.tensor(z, requires_grad=True)])
 
 
+def test_cross_entropy_with_leading_axes_and_a_retained_graph() -> None:
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(2, 3, 4))
+    labels = rng.integers(0, 4, size=(2, 3))
+    shifted = z - z.max(axis=-1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    expected = -np.take_along_axis(log_softmax, labels[..., None], axis=-1)[..., 0]
+    t = ag.tensor(z, requires_grad=True)
+    loss = F.cross_entropy(t, labels, "none")
+    np.testing.assert_allclose(loss.data, expected, rtol=1e-12)
+    total = loss.sum()
+    total.backward(retain_graph=True)
+    first = t.grad.data.copy()
+    np.testing.assert_allclose(first, np.exp(log_softmax) - np.eye(4)[labels], rtol=1e-12, atol=1e-15)
+    t.grad = None
+    total.backward()  # the second pass sees the same saved softmax
+    np.testing.assert_array_equal(t.grad.data, first)
+    assert ag.gradcheck(lambda v: F.cross_entropy(v, labels), [ag.tensor(z, requires_grad=True)])
+
+
 def test_cross_entropy_is_stable_at_extreme_logits() -> None:
     z = ag.tensor([[1000.0, -1000.0], [-1000.0, 1000.0]], requires_grad=True)
     loss = nn.CrossEntropyLoss()(z, np.array([1, 1]))

@@ -37,7 +37,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.shape, ctx.axis = x.shape, axis
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return x.sum(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -47,7 +47,7 @@ class Sum(Function):
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        total = np.sum(x, axis=axis, keepdims=keepdims)
+        total = x.sum(axis=axis, keepdims=keepdims)
         ctx.shape, ctx.axis = x.shape, axis
         ctx.count = x.size // max(total.size, 1)
         return np.true_divide(total, x.size // max(total.size, 1))
@@ -103,7 +103,7 @@ class Min(Max):
 
 def _stable_max(x: np.ndarray, axis: Axis) -> np.ndarray:
     """max over `axis` (kept), with 0 where that is infinite, to shift exponents safely."""
-    m = np.max(x, axis=axis, keepdims=True)
+    m = x.max(axis=axis, keepdims=True)
     return np.where(np.isfinite(m), m, 0)
 
 
@@ -113,7 +113,7 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         m = _stable_max(x, axis)
-        kept = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        kept = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
         out = kept if keepdims else np.squeeze(kept, axis=axis)
         ctx.save_for_backward(x, out)
         ctx.kept = kept.shape
@@ -131,7 +131,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         e = np.exp(x - _stable_max(x, axis))
-        out = e / np.sum(e, axis=axis, keepdims=True)
+        out = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -148,7 +148,7 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         z = x - _stable_max(x, axis)
-        out = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+        out = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
