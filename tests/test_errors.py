@@ -47,6 +47,29 @@ def test_broadcast_error_with_ndarray_operand_on_the_left() -> None:
         np.ones(B_SHAPE) + t
 
 
+class _Hypot(ag.Function):
+    """A user's op whose forward broadcasts: it gets the same error as the built-in ones."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if np.ndim(a) > 2:
+            raise ValueError("hypot here takes at most two dimensions")
+        return np.hypot(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise AssertionError("not called")
+
+
+@pytest.mark.parametrize("requires_grad", [False, True], ids=["const", "grad"])
+def test_a_custom_op_names_its_shapes_when_they_do_not_broadcast(requires_grad: bool) -> None:
+    a = Tensor(np.ones(A_SHAPE), requires_grad=requires_grad)
+    with pytest.raises(ValueError, match=rf"^_hypot: shapes {_shapes(A_SHAPE, B_SHAPE)} do not broadcast"):
+        _Hypot.apply(a, Tensor(np.ones(B_SHAPE)))
+    with pytest.raises(ValueError, match=r"^hypot here takes at most two dimensions$"):  # other errors pass through
+        _Hypot.apply(Tensor(np.ones((1, 1, 1)), requires_grad=requires_grad), 1.0)
+
+
 _COMPARISONS = [
     ("less", lambda a, b: a < b),
     ("less_equal", lambda a, b: a <= b),
