@@ -22,6 +22,8 @@ instance is both the `ctx` the two methods receive and the node in the graph.
 `backward` returns one gradient per positional input of `forward` (None where there is
 none), each either of the input's shape or broadcast from it: the engine sums it back to
 the input's shape and casts it to the input's dtype, so ops never repeat that bookkeeping.
+Likewise, when numpy says forward's inputs do not broadcast, `apply` re-raises the error
+with the op's name and every input's shape.
 
 Higher derivatives come from the same `backward`. Normally it receives ndarrays. With
 `create_graph=True` it receives Tensors instead (the gradient, and `saved_tensors` mapped
