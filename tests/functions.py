@@ -16,3 +16,21 @@ class CubeWithConstantDerivative(ag.Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * 3 * ctx.x**2
+
+
+def wrong_square(factor: float = 1.0, transpose: bool = False) -> type[ag.Function]:
+    """x * x, with a backward off by `factor` (and transposed, if asked): the mistakes the checks must catch."""
+
+    class Square(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            g = grad * 2 * x * factor
+            return g.T if transpose else g
+
+    return Square

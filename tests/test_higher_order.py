@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from tests.functions import CubeWithConstantDerivative
+from tests.functions import CubeWithConstantDerivative, wrong_square
 
 
 def leaf(values: Any) -> ag.Tensor:
@@ -337,21 +337,6 @@ def test_gradgradcheck_catches_a_wrong_second_derivative() -> None:
 # --------------------------------------------------------------------------- gradcheck
 
 
-def scaled_square(factor: float) -> type[ag.Function]:
-    class Square(ag.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return grad * 2 * x * factor
-
-    return Square
-
-
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
 
 
@@ -360,14 +345,14 @@ def test_gradcheck_accepts_correct_gradients() -> None:
     w = leaf([[1.0, 2.0, 3.0]])
     assert ag.gradcheck(lambda w, x: (w @ x).sigmoid().sum(), [w, x])
     assert ag.gradcheck(lambda w, x: (w.T * x).tanh(), [w, x])  # a matrix output, randomly weighted
-    assert ag.gradcheck(scaled_square(1.0).apply, [x])
+    assert ag.gradcheck(wrong_square(1.0).apply, [x])
 
 
 def test_gradcheck_error_names_input_index_values_and_tolerances() -> None:
     x_np = np.array([[0.5, 1.0, -0.25], [2.0, 1.5, -3.0]])
     x = ag.tensor(x_np, requires_grad=True, name="w")
     with pytest.raises(ag.GradcheckError) as info:
-        ag.gradcheck(lambda t: scaled_square(1.01).apply(t).sum(), [x])
+        ag.gradcheck(lambda t: wrong_square(1.01).apply(t).sum(), [x])
     message = str(info.value)
     assert "input 0" in message and "'w'" in message
     # the worst element is the one of largest |x|: analytic 2.02 * -3, numerical 2 * -3
@@ -399,16 +384,16 @@ def test_gradcheck_names_the_input_that_is_wrong() -> None:
 def test_gradcheck_rejects_wrong_gradients(factor: float) -> None:
     x = leaf([0.5, -1.0, 2.0])
     with pytest.raises(ag.GradcheckError):
-        ag.gradcheck(scaled_square(factor).apply, [x])
+        ag.gradcheck(wrong_square(factor).apply, [x])
 
 
 def test_gradcheck_tolerance_rule() -> None:
     # |analytic - numerical| <= atol + rtol * |numerical|, with atol 1e-5 and rtol 1e-3 by default
     x = leaf([0.5, -1.0, 2.0])
-    assert ag.gradcheck(scaled_square(1 + 1e-4).apply, [x])
+    assert ag.gradcheck(wrong_square(1 + 1e-4).apply, [x])
     with pytest.raises(ag.GradcheckError):
-        ag.gradcheck(scaled_square(1 + 3e-3).apply, [x])
-    assert ag.gradcheck(scaled_square(1 + 3e-3).apply, [x], rtol=5e-3)
+        ag.gradcheck(wrong_square(1 + 3e-3).apply, [x])
+    assert ag.gradcheck(wrong_square(1 + 3e-3).apply, [x], rtol=5e-3)
 
 
 def test_gradcheck_leaves_the_caller_inputs_alone() -> None:

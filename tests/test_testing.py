@@ -30,31 +30,13 @@ from autograd.testing import (
 )
 from autograd.testing.mutants import Mutant, function_classes, intercepted
 from autograd.testing.strategies import LOW, MARGIN
-from tests.functions import CubeWithConstantDerivative
+from tests.functions import CubeWithConstantDerivative, wrong_square
 
 pytest_plugins = ["pytester"]
 
 
 def leaf(values: Any) -> ag.Tensor:
     return ag.tensor(np.array(values, dtype=np.float64), requires_grad=True)
-
-
-def wrong_square(factor: float = 1.0, transpose: bool = False) -> type[ag.Function]:
-    """x * x, with a backward off by `factor` (and transposed, if asked): the mistakes the checks must catch."""
-
-    class Square(ag.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            g = grad * 2 * x * factor
-            return g.T if transpose else g
-
-    return Square
 
 
 # --------------------------------------------------------------------------- strategies
