@@ -40,6 +40,19 @@ def test_two_layer_net_backprop_equals_its_numerical_gradient(activation: str) -
     assert all(p.grad is None for p in net.parameters())  # gradient() leaves no .grad behind
 
 
+def test_two_layer_net_numerical_gradient_of_chosen_elements_only() -> None:
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, generator=np.random.default_rng(1))
+    x, t = _blobs(5, 12, 4)
+    analytic = net.gradient(x, t)
+    chosen = {"W1": [(0, 0), (11, 5)], "b2": [(3,)]}
+    numerical = net.numerical_gradient(x, t, indices=chosen)
+    for key in ("W1", "b1", "W2", "b2"):
+        expected = np.zeros(net.params[key].shape)
+        for i in chosen.get(key, ()):
+            expected[i] = analytic[key][i]
+        np.testing.assert_allclose(numerical[key], expected, rtol=1e-5, atol=1e-12, err_msg=key)
+
+
 def test_the_books_update_loop_trains_the_net() -> None:
     net = TwoLayerNet(8, 16, 3, weight_init_std=0.1, generator=np.random.default_rng(2))
     x, t = _blobs(120, 8, 3)
