@@ -51,6 +51,8 @@ def test_two_layer_net_numerical_gradient_of_chosen_elements_only() -> None:
         for i in chosen.get(key, ()):
             expected[i] = analytic[key][i]
         np.testing.assert_allclose(numerical[key], expected, rtol=1e-5, atol=1e-12, err_msg=key)
+    with pytest.raises(KeyError, match=r"no parameter named \['w1'\]; the parameters are \['W1', 'b1', 'W2', 'b2'\]"):
+        net.numerical_gradient(x, t, indices={"w1": [(0, 0)]})
 
 
 def test_the_books_update_loop_trains_the_net() -> None:

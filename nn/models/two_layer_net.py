@@ -102,6 +102,9 @@ class TwoLayerNet(Module):
         why the seeds' 100 training steps took 75 minutes. `indices` ({"W1": [(0, 0), ...]})
         spot-checks only those elements of those parameters; the rest of each array stays 0.
         """
+        unknown = sorted(set(indices or ()) - set(self.params))
+        if unknown:
+            raise KeyError(f"numerical_gradient: no parameter named {unknown}; the parameters are {list(self.params)}")
         grads = {}
         with ag.no_grad():
             for key, array in self.params.items():
