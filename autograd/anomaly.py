@@ -75,21 +75,21 @@ def check_forward(op: str, out: np.ndarray, node: Any) -> None:
     found = _describe(out)
     if found is None:
         return
-    where = node.created_at if node is not None else user_stack()
+    where = node._created_at if node is not None else user_stack()
     message = f"detect_anomaly: {op} produced {found} in its forward pass (output shape {out.shape}).{_where(where)}"
     if node is not None:
-        message += _render(node.inputs, node)
+        message += _render(node._inputs, node)
     raise AnomalyError(message)
 
 
 def check_backward(node: Any, index: int, grad: Any, output: Any) -> None:
-    values = grad.data if hasattr(grad, "data") and not isinstance(grad, np.ndarray) else grad
+    values = grad._data if isinstance(grad, Tensor) else grad
     found = _describe(np.asarray(values))
     if found is None:
         return
     message = (
-        f"detect_anomaly: {node.name}.backward produced {found} in the gradient for its input {index} "
-        f"(shape {np.shape(values)}).{_where(node.created_at)}"
+        f"detect_anomaly: {type(node).__name__}.backward produced {found} in the gradient for its input {index} "
+        f"(shape {np.shape(values)}).{_where(node._created_at)}"
     )
     raise AnomalyError(message + _render((output,), node))
 

@@ -84,13 +84,13 @@ def _shape_text(t: Tensor) -> str:
 
 def _op_text(node: Function) -> str:
     """The op's name, then its settings and any constant operands, one per line."""
-    lines = [node.name]
-    for key, value in node.attrs.items():
+    lines = [type(node).__name__]
+    for key, value in node._attrs.items():
         if value is not None and value is not False:  # defaults such as axis=None say nothing
             lines.append(f"{key}={_value_text(key, value)}")
-    if node.inputs is not None:
+    if node._inputs is not None:
         names = list(inspect.signature(node.forward).parameters)[1:]  # skip ctx
-        for i, x in enumerate(node.inputs):
+        for i, x in enumerate(node._inputs):
             if not isinstance(x, Tensor):
                 name = names[i] if i < len(names) and not names[i].startswith("*") else f"input {i}"
                 lines.append(f"{name}={_value_text(name, x)}")
@@ -121,13 +121,13 @@ class _Graph:
             t, level = stack.pop()
             name = self._add_tensor(t)
             node = t.grad_fn
-            if node is None or node.seq in self.ops or (depth is not None and level >= depth):
+            if node is None or node._seq in self.ops or (depth is not None and level >= depth):
                 continue
-            self.ops[node.seq] = node
-            if node.inputs is None:
+            self.ops[node._seq] = node
+            if node._inputs is None:
                 self.freed = True
                 continue
-            for i, x in enumerate(node.inputs):
+            for i, x in enumerate(node._inputs):
                 if isinstance(x, Tensor):
                     self.edges.append((self._add_tensor(x), i, node))
                     stack.append((x, level + 1))
@@ -143,7 +143,7 @@ class _Graph:
         self.number = {seq: k for k, seq in enumerate(sorted(self.ops))}
 
     def op_name(self, node: Function) -> str:
-        return f"op{self.number[node.seq]}"
+        return f"op{self.number[node._seq]}"
 
     def _add_tensor(self, t: Tensor) -> str:
         if id(t) not in self.tensors:
@@ -154,8 +154,8 @@ class _Graph:
 def _title(t: Tensor, index: int, graph: _Graph) -> str:
     if t.name:
         return t.name
-    if t.grad_fn is not None and t.grad_fn.seq in graph.number:
-        return f"{t.grad_fn.name.lower()} #{graph.number[t.grad_fn.seq]}"
+    if t.grad_fn is not None and t.grad_fn._seq in graph.number:
+        return f"{type(t.grad_fn).__name__.lower()} #{graph.number[t.grad_fn._seq]}"
     return f"tensor #{index}"
 
 
@@ -236,16 +236,16 @@ def to_dot(
         if show_grad and g is not None:
             lines.append(f"grad {summarize(g)}")
         attrs = {"label": "\n".join(lines), **STYLE[_kind(t, roots_list)]}
-        scope = t.grad_fn.scope if t.grad_fn is not None else _parameter_scope(t, graph)
+        scope = t.grad_fn._scope if t.grad_fn is not None else _parameter_scope(t, graph)
         place(name, attrs, scope)
 
     for _, node in sorted(graph.ops.items()):
-        freed = node.inputs is None
-        label = f"{node.name}\n(freed by backward)" if freed else _op_text(node)
+        freed = node._inputs is None
+        label = f"{type(node).__name__}\n(freed by backward)" if freed else _op_text(node)
         attrs = {"label": label, **STYLE["freed" if freed else "op"]}
         if node is highlight:
             attrs.update(color="#e74c3c", penwidth="3")
-        place(graph.op_name(node), attrs, node.scope)
+        place(graph.op_name(node), attrs, node._scope)
 
     _emit_clusters(dot, clusters, boxes)
 
@@ -255,10 +255,10 @@ def to_dot(
             dot.edge(op_name, tensor_name)
             continue
         dot.edge(tensor_name, op_name)
-        if show_backward and (node.seq, i) in traced_edges:
+        if show_backward and (node._seq, i) in traced_edges:
             dot.edge(
                 op_name, tensor_name,
-                label=f"grad {summarize(traced_edges[(node.seq, i)])}",
+                label=f"grad {summarize(traced_edges[(node._seq, i)])}",
                 color="#c0392b", fontcolor="#c0392b", style="dashed", constraint="false",
             )  # fmt: skip
     return dot
@@ -296,7 +296,7 @@ def _parameter_scope(t: Tensor, graph: _Graph) -> Any:
         return None
     owner = t.name.rsplit(".", 1)[0]
     for node in graph.ops.values():
-        scope = node.scope
+        scope = node._scope
         while scope is not None:
             if scope.path == owner:
                 return scope

@@ -8,6 +8,7 @@ work, and the order is the same on every run.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
@@ -17,8 +18,11 @@ import numpy as np
 from .anomaly import check_backward
 from .function import Function
 from .grad_mode import _state, is_grad_enabled, set_grad_enabled
+from .inplace import check_saved, inputs_then, latest_write
 from .ops.shape import Clone
 from .tensor import Tensor
+
+_leaf_lock = threading.Lock()  # backward passes in several threads may add into one leaf's .grad
 
 _FREED = (
     "this graph was already freed by an earlier backward(), which releases the values it saved. "
@@ -87,7 +91,7 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
             "Create the inputs you want gradients for with requires_grad=True, outside no_grad()."
         )
     if grad is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError(
                 f"backward: grad can be left out only for a one-element tensor, this one has shape {root.shape}. "
                 f"Pass grad= with that shape (e.g. np.ones({root.shape})), or reduce the tensor first (.sum())."
@@ -100,7 +104,7 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
         )
     if create_graph:
         return grad if isinstance(grad, Tensor) else Tensor(np.asarray(grad, dtype=root.dtype))
-    array = grad.data if isinstance(grad, Tensor) else grad
+    array = grad._data if isinstance(grad, Tensor) else grad
     return np.array(array, dtype=root.dtype)  # a copy: leaf grads never alias the caller's array
 
 
@@ -112,15 +116,17 @@ def _collect(roots: Sequence[Tensor]) -> tuple[list[Function], dict[Function, Te
         if r.grad_fn is not None and r.grad_fn not in produced:
             produced[r.grad_fn] = r
             stack.append(r.grad_fn)
+    latest = latest_write()
     while stack:
         node = stack.pop()
-        if node.inputs is None:
-            raise RuntimeError(f"backward through {node.name}: {_FREED}")
-        for x in node.inputs:
+        inputs = node._inputs if node._seq > latest else inputs_then(node)
+        if inputs is None:
+            raise RuntimeError(f"backward through {type(node).__name__}: {_FREED}")
+        for x in inputs:
             if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn not in produced:
                 produced[x.grad_fn] = x
                 stack.append(x.grad_fn)
-    order = sorted(produced, key=attrgetter("seq"), reverse=True)
+    order = sorted(produced, key=attrgetter("_seq"), reverse=True)
     return order, produced
 
 
@@ -151,12 +157,17 @@ def _run(
     was_enabled = is_grad_enabled()
     set_grad_enabled(create_graph)  # record the backward pass only when asked to
     anomaly = _state.anomaly
+    latest = latest_write()  # nodes older than the latest in-place write are checked for it
     pop = node_grads.pop
     try:
         # The loop runs once per node, so the chain rule step is written out here, not called.
         for node in order:
             g = pop(node, None)
             if g is not None:
+                inputs = node._inputs
+                if node._seq < latest:
+                    check_saved(node, produced[node])
+                    inputs = inputs_then(node)
                 if node._hooks:
                     g = _call_hooks(node._hooks, g, create_graph, exposed)
                 if node in wanted:
@@ -167,16 +178,15 @@ def _run(
                     input_grads = node.backward(node, g)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
-                inputs = node.inputs
                 if len(input_grads) != len(inputs):
                     raise RuntimeError(
-                        f"{node.name}.backward returned {len(input_grads)} gradients, but forward took "
+                        f"{type(node).__name__}.backward returned {len(input_grads)} gradients, but forward took "
                         f"{len(inputs)} inputs; return one per input (None where there is none)"
                     )
                 for i, (x, gx, needed) in enumerate(zip(inputs, input_grads, node.needs_input_grad)):
                     if gx is None or not needed:
                         continue
-                    data = x.data
+                    data = x._data
                     if not (type(gx) is np.ndarray and gx.shape == data.shape and gx.dtype == data.dtype):
                         gx = _fit(gx, x, node, i, create_graph)  # the usual case above needs no call
                     if anomaly:
@@ -188,21 +198,15 @@ def _run(
                     previous = buffer.get(key)
                     buffer[key] = gx if previous is None else previous + gx  # never in place: gx may be shared
             if not retain_graph:
-                node.inputs = None  # free what this node held, as soon as it is done
+                node._inputs = None  # free what this node held, as soon as it is done
                 node.saved_tensors = ()
         for leaf, g in leaf_grads.items():
             if leaf._hooks:
                 g = _call_hooks(leaf._hooks, g, create_graph, exposed)
             if capture is not None:
                 found[leaf] = g
-            elif not leaf._requires_grad:
-                continue
-            elif create_graph:
-                leaf.grad = _clone(g) if leaf.grad is None else leaf.grad + g
-            elif leaf.grad is None:
-                leaf.grad = Tensor._wrap(_own(g, exposed))
-            else:
-                leaf.grad = Tensor._wrap(leaf.grad.data + g)
+            elif leaf._requires_grad:
+                _accumulate(leaf, g, create_graph, exposed)
         if capture is not None:  # what grad() returns must not alias either
             found = {x: _own(g, exposed) if not create_graph else _clone(g) for x, g in found.items()}
     finally:
@@ -210,25 +214,44 @@ def _run(
     return found
 
 
+def _accumulate(leaf: Tensor, g: Any, create_graph: bool, exposed: set[int]) -> None:
+    """Add `g` into `leaf.grad`; the lock makes concurrent backward passes into one leaf add up exactly."""
+    with _leaf_lock:
+        previous = leaf._grad
+        if create_graph:
+            leaf._grad = _clone(g) if previous is None else previous + g
+        elif previous is None:
+            leaf._grad = Tensor._wrap(_own(g, exposed))
+        else:
+            leaf._grad = Tensor._wrap(previous._data + g)
+
+
 def _backward_recorded(node: Function, g: Tensor, output: Tensor) -> Any:
-    """Run `node.backward` on graph tensors (create_graph), so the backward pass is itself recorded."""
+    """Run `node.backward` on graph tensors (create_graph), so the backward pass is itself recorded.
+
+    While it runs, turning a graph tensor into plain values (np.asarray, .data, .item()) raises:
+    that would silently drop a term of the higher derivative.
+    """
     arrays = node.saved_tensors
     node.saved_tensors = _saved_as_tensors(node, output)
+    outer, _state.backward_of = _state.backward_of, node
     try:
         return node.backward(node, g)
     finally:
         node.saved_tensors = arrays
+        _state.backward_of = outer
 
 
 def _saved_as_tensors(node: Function, output: Tensor) -> tuple[Any, ...]:
     """Map each saved array back to the graph tensor it is the data of (for create_graph)."""
     mapped = []
+    inputs = inputs_then(node)
     for value in node.saved_tensors:
-        if value is output.data:
+        if value is output._data:
             mapped.append(output)
             continue
-        for x in node.inputs:
-            if isinstance(x, Tensor) and x.data is value:
+        for x in inputs:
+            if isinstance(x, Tensor) and x._data is value:
                 mapped.append(x)
                 break
         else:
@@ -254,7 +277,7 @@ def _fit(g: Any, x: Tensor, node: Function, i: int, create_graph: bool) -> Any:
     if create_graph and not isinstance(g, Tensor):
         g = Tensor._wrap(g)
     elif not create_graph and not isinstance(g, np.ndarray):
-        g = np.asarray(g.data if isinstance(g, Tensor) else g)
+        g = np.asarray(g._data if isinstance(g, Tensor) else g)
     if g.shape != x.shape:
         returned = g.shape
         try:
@@ -263,8 +286,8 @@ def _fit(g: Any, x: Tensor, node: Function, i: int, create_graph: bool) -> Any:
             g = None
         if g is None or g.shape != x.shape:
             raise RuntimeError(
-                f"{node.name}.backward returned a gradient of shape {returned} for input {i} of shape {x.shape}; "
-                "it must have the input's shape or one that broadcasts from it"
+                f"{type(node).__name__}.backward returned a gradient of shape {returned} for input {i} "
+                f"of shape {x.shape}; it must have the input's shape or one that broadcasts from it"
             )
     if not create_graph and g.dtype != x.dtype:
         g = g.astype(x.dtype)
@@ -275,12 +298,38 @@ def _call_hooks(hooks: list, g: Any, create_graph: bool, exposed: set[int]) -> A
     """Let each hook see (and maybe replace) a gradient; what they saw counts as given out."""
     t = g if create_graph else Tensor._wrap(g)
     for hook in list(hooks):
-        exposed.add(id(t.data))
+        exposed.add(id(t._data))
         replaced = hook(t)
         if replaced is not None:
-            t = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
-    exposed.add(id(t.data))
-    return t if create_graph else t.data
+            t = _hook_result(hook, replaced, t)
+    exposed.add(id(t._data))
+    return t if create_graph else t._data
+
+
+def _hook_result(hook: Any, replaced: Any, g: Tensor) -> Tensor:
+    """A hook's returned gradient, checked: the gradient's shape, and cast to its dtype."""
+    name = getattr(hook, "__qualname__", None) or type(hook).__name__
+    if not isinstance(replaced, Tensor):
+        try:
+            replaced = Tensor(replaced)
+        except TypeError:
+            raise TypeError(
+                f"hook {name} returned a {type(replaced).__name__}; return a Tensor or array of the gradient's shape "
+                "(or None to keep the gradient)"
+            ) from None
+    if replaced.shape != g.shape:
+        raise RuntimeError(
+            f"hook {name} has changed the size of value: it returned a gradient of shape {replaced.shape} "
+            f"for a gradient of shape {g.shape}; return one of the same shape"
+        )
+    if replaced.dtype != g.dtype:
+        if replaced.grad_fn is not None:
+            raise TypeError(
+                f"hook {name} returned a gradient of dtype {replaced.dtype} for a gradient of dtype {g.dtype}; "
+                "return one of the same dtype"
+            )
+        replaced = Tensor._wrap(replaced._data.astype(g.dtype))  # e.g. an int array: the gradient's float dtype
+    return replaced
 
 
 def _own(g: np.ndarray, exposed: set[int]) -> np.ndarray:
@@ -305,19 +354,20 @@ def trace_backward(
 ) -> tuple[dict[tuple[int, int], np.ndarray], dict[Tensor, np.ndarray]]:
     """Run a backward pass that stores nothing, and report what flowed where (for pictures).
 
-    Returns the gradient sent along each edge, keyed (node.seq, input index), and the total
+    Returns the gradient sent along each edge, keyed (node._seq, input index), and the total
     gradient arriving at every tensor of the graph. The graph is kept (retain_graph=True)
     and no `.grad` changes.
     """
     edges: dict[tuple[int, int], np.ndarray] = {}
 
     def record(node: Function, i: int, g: np.ndarray) -> None:
-        edges[(node.seq, i)] = g
+        edges[(node._seq, i)] = g
 
     order, produced = _collect([root])
     tensors = list(produced.values())
     for node in order:
-        tensors.extend(x for x in node.inputs if isinstance(x, Tensor) and x.requires_grad and x.grad_fn is None)
+        inputs = inputs_then(node)
+        tensors.extend(x for x in inputs if isinstance(x, Tensor) and x.requires_grad and x.grad_fn is None)
     unique = list({id(t): t for t in tensors}.values())
     found = _run([root], [_seed(root, grad, False)], True, False, capture=unique, on_edge=record)
     return edges, found

@@ -56,15 +56,18 @@ _new_tensor = object.__new__
 class Function:
     """Base class for differentiable operations; see the module docstring for how to write one."""
 
-    # Set on every node by `apply`.
-    inputs: tuple[Any, ...] | None
+    # The ctx API that forward and backward use (as in PyTorch). The engine's own bookkeeping
+    # is in underscore names, so a Function may set any other attribute on ctx.
     needs_input_grad: tuple[bool, ...]
     saved_tensors: tuple[Any, ...] = ()
-    seq: int  # creation order: makes graph walks and pictures deterministic
 
-    attrs: Mapping[str, Any] = MappingProxyType({})  # keyword arguments of forward, if any
-    scope: Any = None  # the name_scope the node was created in (None outside any)
-    created_at: Any = None  # where in the user's code, recorded under detect_anomaly()
+    # Set on every node by `apply`.
+    _inputs: tuple[Any, ...] | None  # None once backward has freed the node
+    _seq: int  # creation order: makes graph walks and pictures deterministic
+    _attrs: Mapping[str, Any] = MappingProxyType({})  # keyword arguments of forward, if any
+    _scope: Any = None  # the name_scope the node was created in (None outside any)
+    _created_at: Any = None  # where in the user's code, recorded under detect_anomaly()
+    _replaced: Any = None  # for an in-place op: the tensor as it was before (see inplace.py)
 
     # Hooks registered on the output tensor (a non-leaf); see Tensor.register_hook.
     _hooks: ClassVar[tuple] = ()
@@ -81,14 +84,13 @@ class Function:
         """Keep input or output arrays for `backward` (as `ctx.saved_tensors`)."""
         self.saved_tensors = values
 
-    @property
     def name(self) -> str:
-        """The op's name, as shown in reprs, errors and graph pictures."""
+        """The op's name, as PyTorch's `grad_fn.name()` gives it."""
         return type(self).__name__
 
     def __repr__(self) -> str:
-        state = " (freed)" if self.inputs is None else ""
-        return f"<{self.name} node #{self.seq}{state}>"
+        state = " (freed)" if getattr(self, "_inputs", None) is None else ""
+        return f"<{type(self).__name__} node #{getattr(self, '_seq', '?')}{state}>"
 
     @classmethod
     def apply(cls, *inputs: Any, **attrs: Any) -> Tensor:
@@ -98,68 +100,52 @@ class Function:
         needs = []
         for x in inputs:
             if isinstance(x, Tensor):
-                raw.append(x.data)
+                raw.append(x._data)
                 needs.append(x._requires_grad)
             else:
                 raw.append(x)
                 needs.append(False)
         state = _grad_state
         out_tensor = _new_tensor(Tensor)
-        out_tensor.grad = None
+        out_tensor._grad = None
         out_tensor.name = None
         out_tensor._hooks = None
-        if not (True in needs and state.enabled):
-            try:
-                out = cls.forward(_NO_GRAPH, *raw, **attrs) if attrs else cls.forward(_NO_GRAPH, *raw)
-            except ValueError as err:
-                _explain(cls, raw, err)
-                raise
-            if state.anomaly:
-                check_forward(cls.__name__, out, None)
-            out_tensor.data = out if type(out) is np.ndarray else np.asarray(out)
-            out_tensor.grad_fn = None
-            out_tensor._requires_grad = False
-            return out_tensor
-        node = cls.__new__(cls)
-        node.inputs = inputs
+        node = cls.__new__(cls)  # the ctx forward sees, and the graph's node when recorded
+        recording = True in needs and state.enabled
+        if not recording:
+            needs = [False] * len(needs)
         needs = tuple(needs)
         node.needs_input_grad = _NEEDS.setdefault(needs, needs)  # shared: fewer objects for the GC to track
-        node.seq = next(_node_counter)
-        if attrs:
-            node.attrs = attrs
-        if state.scope is not None:
-            node.scope = state.scope
-        if state.anomaly:
-            node.created_at = user_stack()
+        if recording:
+            node._inputs = inputs
+            node._seq = next(_node_counter)
+            if attrs:
+                node._attrs = attrs
+            if state.scope is not None:
+                node._scope = state.scope
+            if state.anomaly:
+                node._created_at = user_stack()
         try:
             out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
         except ValueError as err:
             _explain(cls, raw, err)
             raise
+        if not recording:
+            if state.anomaly:
+                check_forward(cls.__name__, out, None)
+            out_tensor._data = out if type(out) is np.ndarray else np.asarray(out)
+            out_tensor.grad_fn = None
+            out_tensor._requires_grad = False
+            return out_tensor
         if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results; keep saved refs in step
             scalar, out = out, np.asarray(out)
             node.saved_tensors = tuple(out if v is scalar else v for v in node.saved_tensors)
         if state.anomaly:
-            check_forward(node.name, out, node)
-        out_tensor.data = out
+            check_forward(cls.__name__, out, node)
+        out_tensor._data = out
         out_tensor.grad_fn = node
         out_tensor._requires_grad = True
         return out_tensor
-
-
-class _NoGraphContext:
-    """The `ctx` that forward receives when nothing is recorded: it remembers nothing."""
-
-    __slots__ = ()
-
-    def save_for_backward(self, *values: Any) -> None:
-        pass
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        pass
-
-
-_NO_GRAPH = _NoGraphContext()
 
 
 def _explain(cls: type, raw: list[Any], err: ValueError) -> None:

@@ -90,7 +90,7 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """a where `condition` is true, else b (broadcasting); the condition gets no gradient."""
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition._data if isinstance(condition, Tensor) else condition
     return Where.apply(cond, a, b)
 
 

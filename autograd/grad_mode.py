@@ -15,6 +15,7 @@ class _GradState(threading.local):
     enabled = True  # record graphs
     anomaly = False  # check every op for NaN/inf (see detect_anomaly)
     scope: Any = None  # innermost name_scope, recorded on nodes for grouped pictures
+    backward_of: Any = None  # the node whose backward is being recorded (create_graph=True), if any
 
 
 _state = _GradState()

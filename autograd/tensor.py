@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ Shape = tuple[int, ...]
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, (np.ndarray, np.generic)):
         return np.asarray(data, dtype=dtype)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) and x.requires_grad for x in data):
@@ -53,7 +53,7 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "name", "_requires_grad", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad", "grad_fn", "name", "_requires_grad", "_hooks", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
         array = _to_array(data, dtype)
@@ -64,8 +64,8 @@ class Tensor:
             )
         if requires_grad and array.dtype.kind != "f":
             array = array.astype(np.float64)
-        self.data: np.ndarray = array
-        self.grad: Tensor | None = None
+        self._data: np.ndarray = array
+        self._grad: Tensor | None = None
         self.grad_fn: Any = None
         self.name = name
         self._requires_grad = bool(requires_grad)
@@ -75,8 +75,8 @@ class Tensor:
     def _wrap(cls, data: Any, grad_fn: Any = None) -> Tensor:
         """Fast internal constructor for op results: no checks, no copies."""
         t = object.__new__(cls)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t.grad = None
+        t._data = data if type(data) is np.ndarray else np.asarray(data)
+        t._grad = None
         t.grad_fn = grad_fn
         t.name = None
         t._requires_grad = grad_fn is not None
@@ -84,6 +84,55 @@ class Tensor:
         return t
 
     # ----------------------------------------------------------------- attributes
+
+    @property
+    def data(self) -> np.ndarray:
+        """The values, as a numpy array (shared, not copied). Changes made through it are not tracked."""
+        if _state.backward_of is not None and self._requires_grad:
+            raise _cut_graph(".data")
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if array.dtype.kind not in "biuf" or (self._requires_grad and array.dtype.kind != "f"):
+            raise TypeError(
+                f"cannot set .data to an array of dtype {array.dtype}: "
+                + ("a tensor that requires grad needs floating-point data" if self._requires_grad else
+                   "tensor data must be numeric (bool, integer or real float)")
+            )
+        self._data = array
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward(), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is None:
+            self._grad = None
+            return
+        if not isinstance(value, (Tensor, np.ndarray)):
+            raise TypeError(
+                f"assigned grad must be a Tensor, a numpy array or None, got {type(value).__name__}"
+            )
+        array = value._data if isinstance(value, Tensor) else value
+        if array.shape != self._data.shape:
+            raise RuntimeError(
+                f"assigned grad has shape {array.shape} but the tensor has shape {self._data.shape}; they must match"
+            )
+        if array.dtype.kind != "f":
+            raise TypeError(f"assigned grad must have a floating-point dtype, got {array.dtype}")
+        if isinstance(value, Tensor) and array.dtype == self._data.dtype:
+            self._grad = value
+        else:  # in the tensor's dtype, as the gradients backward() computes
+            self._grad = Tensor._wrap(array.astype(self._data.dtype, copy=False))
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (shared with its views and detach())."""
+        return version(self._data)
 
     @property
     def requires_grad(self) -> bool:
@@ -99,11 +148,11 @@ class Tensor:
         if self.grad_fn is not None:
             raise RuntimeError(
                 "requires_grad can only be changed on leaf tensors; this one was computed by "
-                f"{self.grad_fn.name}. Use .detach() to get a leaf that shares its data."
+                f"{type(self.grad_fn).__name__}. Use .detach() to get a leaf that shares its data."
             )
-        if flag and self.data.dtype.kind != "f":
+        if flag and self._data.dtype.kind != "f":
             raise TypeError(
-                f"only floating-point tensors can require grad, this one is {self.data.dtype}; "
+                f"only floating-point tensors can require grad, this one is {self._data.dtype}; "
                 "create it with requires_grad=True (which promotes to float64) or a float dtype"
             )
         self._requires_grad = bool(flag)
@@ -116,24 +165,24 @@ class Tensor:
 
     @property
     def shape(self) -> Shape:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
         """Number of elements (numpy's `.size`; PyTorch's `numel()`)."""
-        return self.data.size
+        return self._data.size
 
     def numel(self) -> int:
         """Number of elements."""
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def T(self) -> Tensor:
@@ -147,48 +196,63 @@ class Tensor:
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if _state.backward_of is not None and self._requires_grad:
+            raise _cut_graph(".item()")
+        if self._data.size != 1:
             raise ValueError(
                 f"item() needs a tensor with exactly one element, this one has shape {self.shape} "
-                f"({self.data.size} elements); index it or reduce it (e.g. .sum()) first"
+                f"({self._data.size} elements); index it or reduce it (e.g. .sum()) first"
             )
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        return self.data
+        if _state.backward_of is not None and self._requires_grad:
+            raise _cut_graph(".numpy()")
+        return self._data
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        if _state.backward_of is not None and self._requires_grad:
+            raise _cut_graph(".tolist()")
+        return self._data.tolist()
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph: gradients flow back to this tensor."""
         return Clone.apply(self)
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut off from the graph."""
-        return Tensor._wrap(self.data)
+        """A new leaf sharing this tensor's data (and its version counter), cut off from the graph."""
+        return Tensor._wrap(self._data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if _state.backward_of is not None and self._requires_grad:
+            raise _cut_graph("np.asarray / np.array")
+        data = self._data
         if copy:
-            return np.array(self.data, dtype=dtype, copy=True)
-        if dtype is None or np.dtype(dtype) == self.data.dtype:
-            return self.data
+            return np.array(data, dtype=dtype, copy=True)
+        if dtype is None or np.dtype(dtype) == data.dtype:
+            return data
         if copy is False:
-            raise ValueError(f"cannot convert a {self.data.dtype} tensor to {np.dtype(dtype)} without a copy")
-        return self.data.astype(dtype)
+            raise ValueError(f"cannot convert a {data.dtype} tensor to {np.dtype(dtype)} without a copy")
+        return data.astype(dtype)
 
     def __len__(self) -> int:
-        if self.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor; use .item() to get its value")
-        return len(self.data)
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The tensor's rows, each a tensor in the graph (as `t[0], t[1], ...`)."""
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor; use .item() to get its value")
+        return (self[i] for i in range(len(self._data)))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -196,15 +260,35 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """Integer tensors of one element can index lists and ranges, as in PyTorch."""
+        if self._data.size != 1 or self._data.dtype.kind not in "iu":
+            raise TypeError(
+                f"only integer tensors of a single element can be converted to an index, "
+                f"this one has shape {self.shape} and dtype {self.dtype}"
+            )
+        return int(self._data.item())
+
+    def __format__(self, spec: str) -> str:
+        """`f"{loss:.4f}"` formats a 0-d tensor's value; other tensors take no format spec."""
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        if not spec:
+            return str(self)
+        raise TypeError(
+            f"format spec {spec!r} needs a 0-d tensor, this one has shape {self.shape}; "
+            "format t.item() or each element instead"
+        )
+
     __hash__ = object.__hash__  # by identity, as in PyTorch, so tensors can key dicts
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = []
-        if self.data.dtype != np.float64:
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype != np.float64:
+            extras.append(f"dtype={self._data.dtype}")
         if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         if self.name is not None:
@@ -244,17 +328,16 @@ class Tensor:
         return RemovableHandle(hooks, hook)
 
     def retain_grad(self) -> None:
-        """Keep `.grad` for this non-leaf tensor too (leaves always keep theirs)."""
-        if self.grad_fn is None:
+        """Keep `.grad` for this non-leaf tensor too (leaves always keep theirs); calling it again does nothing."""
+        if self.grad_fn is None or self.retains_grad:
             return
-        ref = weakref.ref(self)  # the node holds the hook: a strong reference would be a cycle
+        self.register_hook(_RetainGrad(self))
 
-        def keep(grad: Tensor) -> None:
-            t = ref()
-            if t is not None:
-                t.grad = grad if t.grad is None else t.grad + grad
-
-        self.register_hook(keep)
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf whose `.grad` is kept (see retain_grad)."""
+        hooks = self.grad_fn._hooks if self.grad_fn is not None else ()
+        return any(isinstance(h, _RetainGrad) and h.tensor() is self for h in hooks)
 
     # ----------------------------------------------------------------- numpy protocols
 
@@ -312,14 +395,17 @@ class Tensor:
     def __pos__(self) -> Tensor:
         return self
 
+    def __abs__(self) -> Tensor:
+        return Abs.apply(self)
+
     def matmul(self, other: Any) -> Tensor:
         return MatMul.apply(self, other)
 
     # Comparisons give boolean tensors outside the graph.
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        other_data = other.data if isinstance(other, Tensor) else other
+        other_data = other._data if isinstance(other, Tensor) else other
         try:
-            return Tensor._wrap(ufunc(self.data, other_data))
+            return Tensor._wrap(ufunc(self._data, other_data))
         except ValueError as err:
             if "broadcast" not in str(err):
                 raise
@@ -346,10 +432,78 @@ class Tensor:
         return self._compare(np.not_equal, other)
 
     def any(self) -> bool:
-        return bool(self.data.any())
+        return bool(self._data.any())
 
     def all(self) -> bool:
-        return bool(self.data.all())
+        return bool(self._data.all())
+
+    # ----------------------------------------------------------------- in place
+    # Each changes this tensor's memory and returns the tensor itself (so `p -= lr * g` keeps
+    # the Parameter). See inplace.py for the rules: versions, leaves, and recording.
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self += alpha * other, in place."""
+        return _binary_update(self, "add_", np.add, Add.apply, _scaled(other, alpha))
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self -= alpha * other, in place."""
+        return _binary_update(self, "sub_", np.subtract, Sub.apply, _scaled(other, alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place."""
+        return _binary_update(self, "mul_", np.multiply, Mul.apply, other)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place."""
+        return _binary_update(self, "div_", np.true_divide, Div.apply, other)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to `value` (a number or a one-element tensor), in place."""
+        if np.size(value._data if isinstance(value, Tensor) else value) != 1:
+            raise ValueError(f"fill_ takes a number or a one-element tensor, got shape {np.shape(value)}")
+        return self.copy_(value)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place."""
+        return self.copy_(0)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy `src`'s values (broadcast to this tensor's shape, cast to its dtype) into this tensor."""
+        raw = src._data if isinstance(src, Tensor) else src
+
+        def write(a: np.ndarray) -> None:
+            a[...] = raw
+
+        return update(self, "copy_", (src,), write, lambda before, s: Where.apply(True, s, before))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        """Limit values to [min, max] in place; either bound may be None."""
+        if min is None and max is None:
+            raise ValueError("clamp_: give at least one of min and max")
+        def record(before: Tensor) -> Tensor:
+            return Clip.apply(before, min=min, max=max)
+
+        return update(self, "clamp_", (), lambda a: np.clip(a, min, max, out=a), record)
+
+    clip_ = clamp_
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """`t[index] = value`: in place; recorded in the graph when t or value requires grad."""
+        index = _normalize_index(index)
+        raw = value._data if isinstance(value, Tensor) else value
+
+        def write(a: np.ndarray) -> None:
+            a[index] = raw
+
+        try:
+            update(self, "__setitem__", (value,), write, lambda before, v: SetItem.apply(before, v, index=index))
+        except IndexError as err:
+            raise IndexError(f"index {_show(index)} is invalid for a tensor of shape {self.shape}: {err}") from None
 
     # ----------------------------------------------------------------- elementwise
 
@@ -433,11 +587,11 @@ class Tensor:
 
     def argmax(self, axis: int | None = None) -> Tensor:
         """Indices of the largest values (no gradient)."""
-        return Tensor._wrap(self.data.argmax(axis=axis))
+        return Tensor._wrap(self._data.argmax(axis=axis))
 
     def argmin(self, axis: int | None = None) -> Tensor:
         """Indices of the smallest values (no gradient)."""
-        return Tensor._wrap(self.data.argmin(axis=axis))
+        return Tensor._wrap(self._data.argmin(axis=axis))
 
     # ----------------------------------------------------------------- shape
 
@@ -525,6 +679,18 @@ class Tensor:
         return tuple(self[lead + (slice(int(a), int(b)),)] for a, b in itertools.pairwise(starts))
 
 
+class _RetainGrad:
+    """The hook retain_grad() registers: stores the gradient arriving at a non-leaf in its `.grad`."""
+
+    def __init__(self, tensor: Tensor):
+        self.tensor = weakref.ref(tensor)  # the node holds the hook: a strong reference would be a cycle
+
+    def __call__(self, grad: Tensor) -> None:
+        t = self.tensor()
+        if t is not None:
+            t._grad = grad if t._grad is None else t._grad + grad
+
+
 class RemovableHandle:
     """Returned by `register_hook`; `.remove()` unregisters the hook."""
 
@@ -536,6 +702,29 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
+def _binary_update(t: Tensor, op: str, ufunc: np.ufunc, record: Callable[..., Tensor], other: Any) -> Tensor:
+    """The shared path of add_, sub_, mul_ and div_: numpy's in-place ufunc, or the recorded op."""
+    raw = other._data if isinstance(other, Tensor) else other
+    return update(t, op, (other,), lambda a: ufunc(a, raw, out=a), record)
+
+
+def _scaled(other: Any, alpha: float) -> Any:
+    if alpha == 1:
+        return other
+    return other * alpha if isinstance(other, Tensor) else np.multiply(other, alpha)
+
+
+def _cut_graph(how: str) -> RuntimeError:
+    """The error for turning a graph tensor into plain values while a backward pass is being recorded."""
+    node = _state.backward_of
+    return RuntimeError(
+        f"{type(node).__name__}.backward used {how} on a tensor of the graph while create_graph=True: its values "
+        "would enter the gradient as constants and the higher derivative would silently lose that term. Write "
+        "backward with operators, tensor methods and numpy ufuncs on the tensors it receives (they record the "
+        "backward pass), or compare with `x > 0` (a constant tensor) instead of reading x.data."
+    )
+
+
 def _normalize_index(index: Any) -> tuple[Any, ...]:
     """Make an index a tuple of ints, slices, None, Ellipsis and arrays (Tensors and lists unwrapped)."""
     if not isinstance(index, tuple):
@@ -543,7 +732,7 @@ def _normalize_index(index: Any) -> tuple[Any, ...]:
     out = []
     for i in index:
         if isinstance(i, Tensor):
-            i = i.data
+            i = i._data
         elif isinstance(i, list):
             i = np.asarray(i)
         if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
@@ -561,8 +750,10 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
 
 
 # The ops import Tensor from this module, so they are imported after the class exists.
+from .grad_mode import _state  # noqa: E402
+from .inplace import update, version  # noqa: E402
 from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
-from .ops.indexing import GetItem  # noqa: E402
+from .ops.indexing import GetItem, SetItem, _show  # noqa: E402
 from .ops.pointwise import (  # noqa: E402
     Abs,
     Clip,
@@ -579,6 +770,7 @@ from .ops.pointwise import (  # noqa: E402
     Sqrt,
     Step,
     Tanh,
+    Where,
 )
 from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var  # noqa: E402
 from .ops.shape import BroadcastTo, Clone, Permute, Reshape  # noqa: E402

@@ -151,7 +151,7 @@ def test_a_freed_graph_is_reported_not_crashed_on() -> None:
 
 def test_any_tensor_of_a_computation_can_be_drawn() -> None:
     _a, _b, _, y = _small_graph()
-    middle = y.grad_fn.inputs[0]  # a * b + c
+    middle = y.grad_fn._inputs[0]  # a * b + c
     source = ag.to_dot(middle).source
     assert len(_nodes(source, "op")) == 2 and "Sum" not in source
 
@@ -218,7 +218,7 @@ def test_name_scope_groups_ops_drawn_from_plain_code() -> None:
         with ag.name_scope("inner"):
             h = x.tanh()
         y = (h * 2).sum()
-    assert h.grad_fn.scope.path == "encoder.inner" and y.grad_fn.scope.path == "encoder"
-    assert ag.tensor(1.0, requires_grad=True).exp().grad_fn.scope is None  # outside every scope
+    assert h.grad_fn._scope.path == "encoder.inner" and y.grad_fn._scope.path == "encoder"
+    assert ag.tensor(1.0, requires_grad=True).exp().grad_fn._scope is None  # outside every scope
     source = ag.to_dot(y, group_modules=True).source
     assert 'label="encoder (Block)"' in source and 'label="encoder.inner"' in source

@@ -197,8 +197,8 @@ def test_leaf_and_result_attributes() -> None:
     assert not y.is_leaf
     assert y.requires_grad
     assert y.grad_fn is not None
-    assert y.grad_fn.name == "Mul"
-    assert (x + x).grad_fn.name == "Add"
+    assert y.grad_fn.name() == "Mul"
+    assert (x + x).grad_fn.name() == "Add"
 
 
 def test_grad_is_a_tensor_after_backward() -> None:

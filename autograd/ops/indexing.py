@@ -60,6 +60,34 @@ class IndexScatter(Function):
         return grad[ctx.index]
 
 
+class SetItem(Function):
+    """x with x[index] set to value: what `t[index] = value` records. Overwritten elements pass no gradient to x."""
+
+    @staticmethod
+    def forward(ctx, x, value, index):
+        out = np.array(x, copy=True)
+        try:
+            out[index] = value
+        except IndexError as err:
+            raise IndexError(f"index {_show(index)} is invalid for a tensor of shape {x.shape}: {err}") from None
+        ctx.shape, ctx.index, ctx.value_shape = x.shape, index, np.shape(value)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            kept = np.ones(ctx.shape, dtype=bool)
+            kept[ctx.index] = False
+            gx = np.where(kept, grad, 0)  # not grad * kept: an inf there must not become nan
+        if ctx.needs_input_grad[1]:
+            gv = grad[ctx.index]  # summed to the value's shape by the engine when it was broadcast
+            lead = len(ctx.value_shape) - gv.ndim
+            if lead > 0:  # a value with extra leading 1s, e.g. shape (1, 3) into a row of 3
+                gv = gv.reshape((1,) * lead + gv.shape)
+        return gx, gv
+
+
 def _show(index: tuple[Any, ...]) -> str:
     parts = []
     for i in index:

@@ -105,7 +105,7 @@ class Mutant:
         g = grads[self.position] if self.position < len(grads) else None
         if g is None or not ctx.needs_input_grad[self.position]:
             return grads
-        wrong = KINDS[self.kind](g, ctx.inputs[self.position].shape)
+        wrong = KINDS[self.kind](g, ctx._inputs[self.position].shape)
         if wrong is None:
             return grads
         return grads[: self.position] + (wrong,) + grads[self.position + 1 :]
@@ -165,7 +165,7 @@ class _Recorder:
                 continue
             for kind, corrupt in KINDS.items():
                 mutant = Mutant(op, i, kind)
-                if mutant not in seen and corrupt(g, ctx.inputs[i].shape) is not None:
+                if mutant not in seen and corrupt(g, ctx._inputs[i].shape) is not None:
                     seen.add(mutant)
         return grads
 

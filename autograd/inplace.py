@@ -1,0 +1,202 @@
+"""In-place changes, with PyTorch's rules: version counters, and in-place ops recorded in the graph.
+
+Versions belong to memory, not to tensor objects: a tensor, its `detach()` alias and numpy
+views of its data share one counter, as views share one in PyTorch. Every write through the
+library bumps it: in-place operators and `_` methods, `t[i] = v`, optimiser steps,
+`load_state_dict` and `nn.init`. (Writing into `t.data`'s array with numpy is numpy's business
+and is not seen, like PyTorch's `.data`.)
+
+A node stores nothing extra for the check. It was created at sequence number `_seq`, and a
+write records the sequence number it happened at, so "modified since it was saved for
+backward" is "written after the node was made". Backward looks only at nodes older than the
+latest write anywhere, so a training loop (step, then a fresh forward) pays nothing for it.
+
+Outside `no_grad()`, an in-place op that must be recorded (the tensor or the other operand
+requires grad) is computed out of place from a copy of the tensor's old values, recorded, and
+written back into the tensor's memory; the tensor's `grad_fn` becomes the new node, whose
+`_replaced` is the tensor as it was. Nodes made earlier still see that earlier tensor (the
+engine follows `_replaced` back), so their gradients go where they went before the change.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .function import Function, _node_counter
+from .grad_mode import _state
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+_writes: dict[int, list[int]] = {}  # id(memory root) -> [version, seq of its latest write]
+_latest = [-1]  # seq of the latest write anywhere
+_lock = threading.Lock()
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    """The array that owns the memory `array` looks at (itself, unless it is a view)."""
+    while isinstance(base := array.base, np.ndarray):
+        array = base
+    return array
+
+
+def bump(array: np.ndarray) -> None:
+    """Record a write into `array`'s memory: its version goes up by one."""
+    root = _root(array)
+    key = id(root)
+    with _lock:
+        entry = _writes.get(key)
+        if entry is None:
+            entry = _writes[key] = [0, 0]
+            weakref.finalize(root, _writes.pop, key, None)  # forget it with the memory
+        entry[0] += 1
+        entry[1] = _latest[0] = next(_node_counter)
+
+
+def version(array: np.ndarray) -> int:
+    """How many times `array`'s memory has been written in place through the library."""
+    entry = _writes.get(id(_root(array)))
+    return 0 if entry is None else entry[0]
+
+
+def latest_write() -> int:
+    """The sequence number of the latest in-place write (-1 before any): nodes older than it get checked."""
+    return _latest[0]
+
+
+def check_saved(node: Function, output: Tensor) -> None:
+    """Raise if an array `node` saved for backward was written in place after the node was made."""
+    for value in node.saved_tensors:
+        if not isinstance(value, np.ndarray):
+            continue
+        root = _root(value)
+        entry = _writes.get(id(root))
+        if entry is not None and entry[1] > node._seq:
+            raise RuntimeError(
+                f"one of the tensors {type(node).__name__} (node #{node._seq}) saved for backward, "
+                f"{_which(node, output, root)}, has been modified by an in-place operation since it was saved "
+                f"for backward (it is now at version {entry[0]}). Compute the gradient before changing it "
+                "(e.g. optimizer.step() after backward()), or change a copy: x = x + y instead of x += y, "
+                "or x.clone() first."
+            )
+
+
+def _which(node: Function, output: Tensor, root: np.ndarray) -> str:
+    """Name the tensor whose memory is `root`, for the error message."""
+    inputs = [(f"its input {i}", x) for i, x in enumerate(node._inputs)]
+    inputs += [(f"its input {i}", x) for i, x in enumerate(inputs_then(node))]
+    candidates = inputs + [("its output", output)]
+    for label, x in candidates:
+        if isinstance(x, Tensor) and _root(x._data) is root:
+            named = f"{x.name}, " if x.name else ""
+            return f"{label} ({named}shape {x.shape})"
+    return f"an array of shape {root.shape}"
+
+
+def inputs_then(node: Function) -> tuple[Any, ...]:
+    """`node`'s inputs as they were when it was made: a tensor changed in place since then is
+    replaced by the tensor it was (whose producer is the one `node` really consumed)."""
+    inputs = node._inputs
+    if inputs is None or not any(_changed_since(x, node) for x in inputs):
+        return inputs
+    then = []
+    for x in inputs:
+        while _changed_since(x, node):
+            x = x.grad_fn._replaced
+        then.append(x)
+    return tuple(then)
+
+
+def _changed_since(x: Any, node: Function) -> bool:
+    return isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn._seq > node._seq
+
+
+# ---------------------------------------------------------------------------- the shared in-place path
+
+
+def update(
+    t: Tensor,
+    op: str,
+    others: tuple[Any, ...],
+    write: Callable[[np.ndarray], Any],
+    record: Callable[..., Tensor],
+) -> Tensor:
+    """Change `t` in place and return it.
+
+    When nothing needs recording, `write(t's array)` changes the memory directly. Otherwise
+    `record(t_before, *others)` computes the new value out of place, as graph ops, and it is
+    copied into `t`'s memory; `t`'s history then continues from that op.
+    """
+    recording = _state.enabled and (
+        t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+    )
+    if not recording:
+        try:
+            write(t._data)
+        except (ValueError, TypeError) as err:
+            raise _restated(op, t, others, err) from None
+        bump(t._data)
+        return t
+    if t.grad_fn is None and t._requires_grad:
+        raise RuntimeError(
+            f"{op}: a leaf Variable that requires grad is being used in an in-place operation "
+            f"({t.name or 'shape ' + str(t.shape)}). Update parameters inside `with autograd.no_grad():` "
+            "(as optimisers do), or compute a new tensor instead: x = x + y."
+        )
+    if t.grad_fn is not None and t._data.base is not None:
+        raise RuntimeError(
+            f"{op}: this tensor is a view of another tensor's memory (made by {type(t.grad_fn).__name__}); "
+            "changing it in place while recording would change that tensor behind the graph's back. "
+            "Make it a tensor of its own first (t = t.clone()), or use an out-of-place op."
+        )
+    before = Tensor._wrap(t._data.copy())
+    before.grad_fn, before._requires_grad, before.name = t.grad_fn, t._requires_grad, t.name
+    result = record(before, *(before if o is t else o for o in others))
+    if result.shape != t.shape:
+        raise ValueError(
+            f"{op}: the result has shape {result.shape} but the tensor has shape {t.shape}; "
+            "an in-place op cannot change the shape of the tensor it changes"
+        )
+    if not np.can_cast(result.dtype, t.dtype, "same_kind"):
+        raise TypeError(_cast_message(op, result.dtype, t.dtype))
+    np.copyto(t._data, result._data, casting="same_kind")
+    bump(t._data)
+    result.grad_fn._replaced = before
+    t.grad_fn, t._requires_grad = result.grad_fn, True
+    return t
+
+
+def _restated(op: str, t: Tensor, others: tuple[Any, ...], err: Exception) -> Exception:
+    """numpy's error from an in-place write, said in terms of the tensor and what to do."""
+    text = str(err)
+    if "read-only" in text:
+        return ValueError(
+            f"{op}: this tensor's memory is read-only (a broadcast view, e.g. from expand or broadcast_to); "
+            "make a tensor of its own first with .clone()"
+        )
+    if "broadcast" in text:
+        shapes = " and ".join(str(np.shape(o._data if isinstance(o, Tensor) else o)) for o in others)
+        return ValueError(
+            f"{op}: the other operand's shape {shapes} does not broadcast to the tensor's shape {t.shape}; "
+            "an in-place op cannot change the shape of the tensor it changes"
+        )
+    if "cast" in text:
+        values = [o._data if isinstance(o, Tensor) else o for o in others]
+        return TypeError(_cast_message(op, np.result_type(t._data, *values), t.dtype))
+    return err
+
+
+def _cast_message(op: str, result: Any, target: np.dtype) -> str:
+    return (
+        f"{op}: a {np.dtype(result)} result cannot be stored in place in a {target} tensor "
+        f"(PyTorch: result type can't be cast to the desired output type); convert the tensor first "
+        f"(t.astype / Tensor(t.data.astype(float))) or use an out-of-place op"
+    )
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)
