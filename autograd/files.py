@@ -13,20 +13,34 @@ def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], objec
     """Call `write(file)` on a temporary file beside `path`, then rename it to `path`.
 
     Readers see the old file or the new one, never part of one; on any error the
-    temporary file is removed and `path` is untouched. The file gets the usual permissions
-    (0666 less the umask), not the private ones of a temporary file.
+    temporary file is removed and `path` is untouched. A symlink is written through: it
+    stays a link and its target gets the new content. The file gets the usual permissions
+    (0666 less the umask), not the private ones of a temporary file. OS errors keep their
+    class but name `path`, not the temporary file.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    target = path.resolve()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as e:
+        raise _naming(e, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
+        os.replace(tmp, target)
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and tmp in (e.filename, e.filename2):
+            raise _naming(e, path) from None
         raise
     return path
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same kind of OS error, about `path` (what the caller asked to write) instead of a temporary file."""
+    hint = f"; create the folder {path.parent} first" if isinstance(error, FileNotFoundError) else ""
+    return type(error)(error.errno, f"cannot write this file: {error.strerror}{hint}", os.fspath(path))

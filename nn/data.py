@@ -52,8 +52,11 @@ class DataLoader:
         drop_last: bool = False,
         seed: int | None = None,
     ):
+        if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)):
+            raise TypeError(f"batch_size must be a positive integer, got {batch_size!r}")
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        batch_size = int(batch_size)
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self._rng = np.random.default_rng(seed)
 

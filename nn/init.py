@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, no_grad
 
 
 def _rng(generator: np.random.Generator | None) -> np.random.Generator:
@@ -18,8 +18,8 @@ def _rng(generator: np.random.Generator | None) -> np.random.Generator:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor.data[...] = values
-    return tensor
+    with no_grad():  # a parameter's values change in place, as PyTorch's init does under no_grad
+        return tensor.copy_(values)
 
 
 def _fans(tensor: Tensor) -> tuple[int, int]:

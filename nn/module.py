@@ -8,12 +8,20 @@ the parameter's `.name`, so graph pictures and error messages use it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import Tensor, is_grad_enabled
+from autograd import Tensor, is_grad_enabled, no_grad
 from autograd.grad_mode import call_in_scope
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict` could not match: the model's parameters absent from the state, and state keys
+    the model has no parameter for (PyTorch's return value)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Parameter(Tensor):
@@ -135,32 +143,32 @@ class Module:
         """Copies of every parameter's values, keyed by path (`fc1.weight`)."""
         return {path: p.data.copy() for path, p in self.named_parameters()}
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters, in place (arrays that alias them see the new values).
 
-        Every shape is checked before anything is written; with strict=True the keys must
-        match exactly.
+        All or nothing: every key, shape and dtype is checked before anything is written. With
+        strict=True the keys must match exactly; with strict=False the matching ones are loaded.
+        Returns the keys that did not match.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                "load_state_dict expects a mapping of parameter names to arrays (from state_dict() or nn.load), "
+                f"got {type(state).__name__}"
+            )
         own = dict(self.named_parameters())
-        if strict:
-            missing = [k for k in own if k not in state]
-            unexpected = [k for k in state if k not in own]
-            if missing or unexpected:
-                raise KeyError(
-                    f"state dict does not match {type(self).__name__}: missing {missing}, unexpected {unexpected}"
-                )
-        updates = []
-        for key, value in state.items():
-            if key not in own:
-                continue
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if array.shape != own[key].shape:
-                raise ValueError(
-                    f"parameter {key!r}: the state dict has shape {array.shape}, the model has {own[key].shape}"
-                )
-            updates.append((own[key], array))
-        for p, array in updates:
-            np.copyto(p.data, array, casting="same_kind")
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if strict and (missing or unexpected):
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}: missing key(s) {missing}, "
+                f"unexpected key(s) {unexpected}; load a state saved from the same architecture, "
+                "or pass strict=False to load only the keys that match"
+            )
+        updates = [(p, _loadable(key, state[key], p)) for key, p in own.items() if key in state]
+        with no_grad():  # in place, so its version counts the write
+            for p, array in updates:
+                p.copy_(array)
+        return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
 
@@ -176,3 +184,25 @@ class Module:
         if len(lines) == 1:
             return lines[0] + ")"
         return "\n".join(lines) + "\n)"
+
+
+def _loadable(key: str, value: Any, p: Parameter) -> np.ndarray:
+    """`value` as an array that can be copied into parameter `p`, or an error naming `key` and what is wrong."""
+    try:
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except (TypeError, ValueError) as e:
+        message = f"parameter {key!r}: the state dict holds a {type(value).__name__} that is not an array ({e})"
+        raise TypeError(message) from None
+    if array.dtype.kind not in "biufc":
+        raise TypeError(
+            f"parameter {key!r}: the state dict holds an array of dtype {array.dtype}, not numbers; "
+            f"the model's is {p.dtype}"
+        )
+    if array.shape != p.shape:
+        raise ValueError(f"parameter {key!r}: the state dict has shape {array.shape}, the model has {p.shape}")
+    if not np.can_cast(array.dtype, p.dtype, casting="same_kind"):
+        raise TypeError(
+            f"parameter {key!r}: the state dict has dtype {array.dtype}, which cannot be cast to the model's "
+            f"dtype {p.dtype}"
+        )
+    return array

@@ -1,25 +1,101 @@
-"""Save and load weights as `.npz`: plain arrays only, so loading a file never runs code."""
+"""Save and load weights as `.npz`: plain numeric arrays only, so loading a file never runs code.
+
+The archive is written member by member (`<key>.npy`), so any string key round-trips, and
+plain `np.load` reads it too.
+"""
 
 from __future__ import annotations
 
 import os
+import zipfile
+import zlib
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
+from autograd import Tensor
 from autograd.files import write_atomically
 
 from .module import Module
 
+_NUMERIC = "biufc"  # bool, signed and unsigned integers, floats, complex
+
 
 def save(state: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
-    """Write a module's state_dict (or any dict of arrays) to `path`, atomically."""
-    arrays = state.state_dict() if isinstance(state, Module) else {k: np.asarray(v) for k, v in state.items()}
-    write_atomically(path, lambda f: np.savez(f, **arrays))
+    """Write a module's state_dict (or any dict of numeric arrays keyed by strings) to `path`, atomically."""
+    if isinstance(state, Module):
+        state = state.state_dict()
+    if not isinstance(state, Mapping):
+        raise TypeError(
+            f"nn.save takes a Module or a mapping of names to arrays (such as model.state_dict()), "
+            f"got {type(state).__name__}"
+        )
+    arrays = {_member_name(key): _storable(key, value) for key, value in state.items()}
+    write_atomically(path, lambda f: _write_npz(f, arrays))
 
 
 def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read a dict of arrays written by `save`; refuses pickled objects."""
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+    """Read the dict of arrays written by `save`; anything else (pickles included) is refused, never run."""
+    with open(path, "rb") as f:  # a missing or unreadable file raises here, as usual
+        try:
+            return _read_npz(f)
+        except (zipfile.BadZipFile, zlib.error, ValueError, EOFError, OSError, NotImplementedError, RuntimeError) as e:
+            reason = str(e) if isinstance(e, _NotWeights) else "it is damaged or not a .npz archive"
+            raise ValueError(f"{os.fspath(path)!r} is not a weights file written by nn.save: {reason}") from None
+
+
+class _NotWeights(ValueError):
+    """A readable archive whose contents are not what `save` writes."""
+
+
+def _member_name(key: Any) -> str:
+    """The archive member that holds `key`: `<key>.npy`, as np.savez names them."""
+    if not isinstance(key, str):
+        raise TypeError(f"nn.save: keys must be strings, got {key!r} of type {type(key).__name__}")
+    if "\0" in key:
+        raise ValueError(f"nn.save: key {key!r} contains a NUL character, which a file name in the archive cannot hold")
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"nn.save: key {key!r} cannot be written as UTF-8; use a key of plain characters") from None
+    return f"{key}.npy"
+
+
+def _storable(key: str, value: Any) -> np.ndarray:
+    """`value` as a numeric array, or an error naming `key`."""
+    try:
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"nn.save: the value of {key!r} is not an array ({e})") from None
+    if array.dtype.kind not in _NUMERIC:
+        raise TypeError(
+            f"nn.save: the value of {key!r} is an array of dtype {array.dtype}; only arrays of numbers "
+            "(bool, int, float, complex) can be saved"
+        )
+    return array
+
+
+def _write_npz(f: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(name, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+def _read_npz(f: IO[bytes]) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(f) as archive:
+        for info in archive.infolist():
+            key = info.filename.removesuffix(".npy")
+            if key == info.filename or key in arrays:
+                raise _NotWeights(f"it holds an unexpected member {info.filename!r}")
+            with archive.open(info) as member:
+                try:
+                    array = np.lib.format.read_array(member, allow_pickle=False)
+                except ValueError:
+                    raise _NotWeights(f"member {info.filename!r} is not a plain numeric array") from None
+            if array.dtype.kind not in _NUMERIC:
+                raise _NotWeights(f"member {info.filename!r} holds an array of dtype {array.dtype}, not numbers")
+            arrays[key] = array
+    return arrays

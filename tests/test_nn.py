@@ -101,7 +101,7 @@ def test_load_state_dict_names_the_parameter_and_both_shapes() -> None:
         net.load_state_dict(state)
     np.testing.assert_array_equal(net.fc1.weight.data, before)  # nothing written on failure
     del state["fc2.weight"]
-    with pytest.raises(KeyError, match=r"missing \['fc2.weight'\]"):
+    with pytest.raises(RuntimeError, match=r"missing key\(s\) \['fc2.weight'\]"):
         net.load_state_dict(state)
 
 
@@ -132,7 +132,7 @@ def test_loading_a_file_saved_from_another_model_names_the_mismatch(tmp_path: An
 def test_loading_a_file_never_unpickles(tmp_path: Any) -> None:
     path = tmp_path / "evil.npz"
     np.savez(path, payload=np.array([{"a": 1}], dtype=object))
-    with pytest.raises(ValueError, match="allow_pickle"):
+    with pytest.raises(ValueError, match=r"not a weights file written by nn\.save: member 'payload\.npy'"):
         nn.load(path)
 
 
@@ -408,7 +408,7 @@ def test_a_plain_dataset_is_batched_by_stacking() -> None:
 def test_data_errors() -> None:
     with pytest.raises(ValueError, match=r"equally long.*\[3, 2\]"):
         nn.TensorDataset(np.ones(3), np.ones(2))
-    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         nn.DataLoader(nn.TensorDataset(np.ones(3)), batch_size=0)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, no_grad
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, finite
 
 
 class Adam(Optimizer):
@@ -33,29 +34,38 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _validate(self, settings: Mapping[str, Any]) -> None:
         name = type(self).__name__
+        lr = finite(name, "lr", settings["lr"], "1e-3 is typical")
+        eps = finite(name, "eps", settings["eps"], "1e-8 is typical")
+        weight_decay = finite(name, "weight_decay", settings["weight_decay"], "0 turns it off")
         if lr < 0:
-            raise ValueError(f"{name}: invalid learning rate lr={lr}; it must be >= 0 (1e-3 is typical)")
+            raise ValueError(f"{name}: invalid learning rate lr={settings['lr']}; it must be >= 0 (1e-3 is typical)")
+        betas = settings["betas"]
+        if isinstance(betas, np.ndarray) and betas.ndim == 1:
+            betas = tuple(betas)
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
         if len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
         for i, beta in enumerate(betas):
-            if not 0 <= beta < 1:
+            if not 0 <= finite(name, f"beta{i + 1}", beta, "0.9 and 0.999 are typical") < 1:
                 raise ValueError(
                     f"{name}: invalid beta{i + 1}={beta} in betas={tuple(betas)}; each must lie in [0, 1) "
                     "(0.9 and 0.999 are typical)"
                 )
         if not eps > 0:
-            raise ValueError(f"{name}: invalid eps={eps}; it must be > 0 to keep the division finite (1e-8 is typical)")
+            raise ValueError(
+                f"{name}: invalid eps={settings['eps']}; it must be > 0 to keep the division finite (1e-8 is typical)"
+            )
         if weight_decay < 0:
-            raise ValueError(f"{name}: invalid weight_decay={weight_decay}; it must be >= 0 (0 turns it off)")
-        defaults = dict(
-            lr=float(lr),
-            betas=(float(betas[0]), float(betas[1])),
-            eps=float(eps),
-            weight_decay=float(weight_decay),
-        )
-        super().__init__(params, defaults)
+            raise ValueError(
+                f"{name}: invalid weight_decay={settings['weight_decay']}; it must be >= 0 (0 turns it off)"
+            )
 
+    @no_grad()
     def step(self) -> None:
         """One update of every parameter whose `.grad` is set; parameters without a gradient are skipped."""
         beta1, beta2 = self.betas
@@ -65,7 +75,7 @@ class Adam(Optimizer):
             g = p.grad.data
             if self.weight_decay:
                 if self.decoupled_weight_decay:
-                    p.data *= 1 - self.lr * self.weight_decay  # p -= lr * weight_decay * p
+                    p.mul_(1 - self.lr * self.weight_decay)  # p -= lr * weight_decay * p
                 else:
                     g = g + self.weight_decay * p.data
             if not state:
@@ -80,7 +90,7 @@ class Adam(Optimizer):
             v += (1 - beta2) * (g * g)
             m_hat = m / (1 - beta1**t)
             v_hat = v / (1 - beta2**t)
-            p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            p.sub_(self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
 
 
 class AdamW(Adam):

@@ -1,21 +1,25 @@
 """`Optimizer`: the base class that holds parameters, hyperparameters and per-parameter state.
 
-Updates are written into `p.data` in place, never by rebinding it: a model may hand out
-arrays that share memory with its parameters, and those must see every step.
+Updates are written into each parameter in place (`p.sub_(...)` under no_grad), never by
+rebinding its array: a model may hand out arrays that share memory with its parameters, and
+those must see every step; and the write bumps the parameter's version, so a backward through
+a graph recorded before the step says the values it saved have changed.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, no_grad
 
 
 class Optimizer:
-    """Base class: subclasses validate their hyperparameters, pass them as `defaults` and write `step()`.
+    """Base class: subclasses pass their hyperparameters as `defaults`, check them in `_validate` and write `step()`.
 
     Each hyperparameter is a plain attribute (`opt.lr`), so schedulers and users can change
     it between steps. Per-parameter state (momentum buffers, Adam moments, step counts) lives
@@ -26,6 +30,7 @@ class Optimizer:
     """
 
     def __init__(self, params: Iterable[Tensor], defaults: Mapping[str, Any]):
+        self._validate(defaults)
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__} takes an iterable of parameters, got a single Tensor; "
@@ -54,10 +59,13 @@ class Optimizer:
                     "it would be updated twice per step. Pass each parameter once."
                 )
             seen.add(id(p))
-        self.defaults = dict(defaults)
+        self.defaults = {name: _plain(value) for name, value in defaults.items()}
         for name, value in self.defaults.items():
             setattr(self, name, value)
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    def _validate(self, settings: Mapping[str, Any]) -> None:
+        """Raise TypeError or ValueError for a bad hyperparameter; run on the constructor's and on loaded ones."""
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients accumulated so far: `.grad = None` (or, with set_to_none=False, zeros)."""
@@ -65,7 +73,8 @@ class Optimizer:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                with no_grad():
+                    p.grad.zero_()
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
@@ -98,7 +107,17 @@ class Optimizer:
             raise KeyError(
                 f"state dict for {name} lacks hyperparameters {missing}; was it saved from another optimiser?"
             )
-        hyper = {k: _like(state[k], self.defaults[k]) for k in self.defaults}
+        hyper = {k: _plain(state[k]) for k in self.defaults}
+        try:
+            self._validate(hyper)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"the state dict holds an invalid setting: {e}") from None
+        for k, value in hyper.items():
+            if type(value) is not type(self.defaults[k]):
+                raise TypeError(
+                    f"the state dict holds {k}={value!r}, but {name} expects a {type(self.defaults[k]).__name__} "
+                    f"such as {self.defaults[k]!r}"
+                )
         per_param: list[dict[str, Any]] = [{} for _ in self.params]
         for key, value in state.items():
             if key in self.defaults:
@@ -114,6 +133,8 @@ class Optimizer:
                 )
             p = self.params[i]
             array = np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"state {key!r} is an array of dtype {array.dtype}, not real numbers")
             if array.ndim == 0 and array.dtype.kind in "iu":
                 per_param[i][entry] = int(array)
             elif array.shape != p.shape:
@@ -132,10 +153,25 @@ class Optimizer:
         return f"{type(self).__name__}({settings})"
 
 
-def _like(value: Any, default: Any) -> Any:
-    """A loaded hyperparameter (maybe a 0-d array from `nn.load`) as the plain type of its default."""
-    if isinstance(default, bool):
-        return bool(value)
-    if isinstance(default, tuple):
-        return tuple(float(v) for v in np.asarray(value).ravel())
-    return float(value)
+def _plain(value: Any) -> Any:
+    """A setting as a plain Python value: numpy scalars and 0-d arrays unwrapped, numbers as float (bools kept),
+    sequences as tuples; anything else unchanged."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        value = value.item()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (tuple, list, np.ndarray)):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def finite(owner: str, name: str, value: Any, typical: str) -> float:
+    """`value` as a float if it is a finite real number, else a TypeError or ValueError naming `name`."""
+    number = value.item() if isinstance(value, (np.generic, np.ndarray)) and np.ndim(value) == 0 else value
+    if isinstance(number, bool) or not isinstance(number, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number ({typical}), got {value!r} of type {type(value).__name__}")
+    if not math.isfinite(number):
+        raise ValueError(f"{owner}: invalid {name}={value}; it must be a finite number ({typical})")
+    return float(number)

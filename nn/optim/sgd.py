@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, no_grad
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, finite
 
 
 class SGD(Optimizer):
@@ -31,28 +32,36 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ):
+        settings = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(params, settings)
+
+    def _validate(self, settings: Mapping[str, Any]) -> None:
+        lr = finite("SGD", "lr", settings["lr"], "0.01 to 0.1 is typical")
+        momentum = finite("SGD", "momentum", settings["momentum"], "0 turns it off, 0.9 is typical")
+        dampening = finite("SGD", "dampening", settings["dampening"], "0 is typical")
+        weight_decay = finite("SGD", "weight_decay", settings["weight_decay"], "0 turns it off")
+        nesterov = settings["nesterov"]
         if lr < 0:
-            raise ValueError(f"SGD: invalid learning rate lr={lr}; it must be >= 0 (0.01 to 0.1 is typical)")
+            raise ValueError(
+                f"SGD: invalid learning rate lr={settings['lr']}; it must be >= 0 (0.01 to 0.1 is typical)"
+            )
         if momentum < 0:
-            raise ValueError(f"SGD: invalid momentum={momentum}; it must be >= 0 (0 turns it off, 0.9 is typical)")
+            raise ValueError(
+                f"SGD: invalid momentum={settings['momentum']}; it must be >= 0 (0 turns it off, 0.9 is typical)"
+            )
         if not 0 <= dampening <= 1:
-            raise ValueError(f"SGD: invalid dampening={dampening}; it must lie in [0, 1]")
+            raise ValueError(f"SGD: invalid dampening={settings['dampening']}; it must lie in [0, 1]")
         if weight_decay < 0:
-            raise ValueError(f"SGD: invalid weight_decay={weight_decay}; it must be >= 0 (0 turns it off)")
+            raise ValueError(f"SGD: invalid weight_decay={settings['weight_decay']}; it must be >= 0 (0 turns it off)")
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"SGD: nesterov must be True or False, got {nesterov!r}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 f"SGD: Nesterov momentum requires momentum > 0 and dampening = 0, got momentum={momentum}, "
                 f"dampening={dampening}; set momentum (0.9 is typical) or pass nesterov=False"
             )
-        defaults = dict(
-            lr=float(lr),
-            momentum=float(momentum),
-            dampening=float(dampening),
-            weight_decay=float(weight_decay),
-            nesterov=bool(nesterov),
-        )
-        super().__init__(params, defaults)
 
+    @no_grad()
     def step(self) -> None:
         """One update of every parameter whose `.grad` is set; parameters without a gradient are skipped."""
         for p, state in zip(self.params, self.state):
@@ -70,4 +79,4 @@ class SGD(Optimizer):
                     buf += (1 - self.dampening) * g
                 buf = state["momentum_buffer"]
                 g = g + self.momentum * buf if self.nesterov else buf
-            p.data -= self.lr * g
+            p.sub_(self.lr * g)  # in place: arrays sharing the parameter's memory see it, its version counts it
