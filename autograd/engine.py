@@ -18,7 +18,7 @@ import numpy as np
 from .anomaly import check_backward
 from .function import Function
 from .grad_mode import _state, is_grad_enabled, set_grad_enabled
-from .inplace import check_saved, inputs_then, latest_write
+from .inplace import _latest, check_saved, inputs_then
 from .ops.shape import Clone
 from .tensor import Tensor
 
@@ -116,7 +116,7 @@ def _collect(roots: Sequence[Tensor]) -> tuple[list[Function], dict[Function, Te
         if r.grad_fn is not None and r.grad_fn not in produced:
             produced[r.grad_fn] = r
             stack.append(r.grad_fn)
-    latest = latest_write()
+    latest = _latest[0]
     while stack:
         node = stack.pop()
         inputs = node._inputs if node._seq > latest else inputs_then(node)
@@ -157,7 +157,7 @@ def _run(
     was_enabled = is_grad_enabled()
     set_grad_enabled(create_graph)  # record the backward pass only when asked to
     anomaly = _state.anomaly
-    latest = latest_write()  # nodes older than the latest in-place write are checked for it
+    latest = _latest[0]  # nodes older than the latest in-place write are checked for it
     pop = node_grads.pop
     try:
         # The loop runs once per node, so the chain rule step is written out here, not called.
@@ -202,28 +202,30 @@ def _run(
                 node.saved_tensors = ()
         for leaf, g in leaf_grads.items():
             if leaf._hooks:
-                g = _call_hooks(leaf._hooks, g, create_graph, exposed)
-            if capture is not None:
-                found[leaf] = g
-            elif leaf._requires_grad:
-                _accumulate(leaf, g, create_graph, exposed)
-        if capture is not None:  # what grad() returns must not alias either
+                leaf_grads[leaf] = _call_hooks(leaf._hooks, g, create_graph, exposed)
+        if capture is None:
+            _accumulate(leaf_grads, create_graph, exposed)
+        else:  # what grad() returns must not alias either
+            found.update(leaf_grads)
             found = {x: _own(g, exposed) if not create_graph else _clone(g) for x, g in found.items()}
     finally:
         set_grad_enabled(was_enabled)
     return found
 
 
-def _accumulate(leaf: Tensor, g: Any, create_graph: bool, exposed: set[int]) -> None:
-    """Add `g` into `leaf.grad`; the lock makes concurrent backward passes into one leaf add up exactly."""
+def _accumulate(leaf_grads: dict[Tensor, Any], create_graph: bool, exposed: set[int]) -> None:
+    """Add each gradient into its leaf's `.grad`; the lock makes concurrent passes into one leaf add up exactly."""
     with _leaf_lock:
-        previous = leaf._grad
-        if create_graph:
-            leaf._grad = _clone(g) if previous is None else previous + g
-        elif previous is None:
-            leaf._grad = Tensor._wrap(_own(g, exposed))
-        else:
-            leaf._grad = Tensor._wrap(previous._data + g)
+        for leaf, g in leaf_grads.items():
+            if not leaf._requires_grad:
+                continue
+            previous = leaf._grad
+            if create_graph:
+                leaf._grad = _clone(g) if previous is None else previous + g
+            elif previous is None:
+                leaf._grad = Tensor._wrap(_own(g, exposed))
+            else:
+                leaf._grad = Tensor._wrap(previous._data + g)
 
 
 def _backward_recorded(node: Function, g: Tensor, output: Tensor) -> Any:

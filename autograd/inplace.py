@@ -47,26 +47,29 @@ def _root(array: np.ndarray) -> np.ndarray:
 
 def bump(array: np.ndarray) -> None:
     """Record a write into `array`'s memory: its version goes up by one."""
-    root = _root(array)
+    while isinstance(base := array.base, np.ndarray):
+        array = base
+    entry = _writes.get(id(array))
+    if entry is None:
+        entry = _new_entry(array)
+    entry[0] += 1
+    entry[1] = _latest[0] = next(_node_counter)
+
+
+def _new_entry(root: np.ndarray) -> list[int]:
     key = id(root)
-    with _lock:
+    with _lock:  # two threads writing a new array must share one entry
         entry = _writes.get(key)
         if entry is None:
             entry = _writes[key] = [0, 0]
             weakref.finalize(root, _writes.pop, key, None)  # forget it with the memory
-        entry[0] += 1
-        entry[1] = _latest[0] = next(_node_counter)
+    return entry
 
 
 def version(array: np.ndarray) -> int:
     """How many times `array`'s memory has been written in place through the library."""
     entry = _writes.get(id(_root(array)))
     return 0 if entry is None else entry[0]
-
-
-def latest_write() -> int:
-    """The sequence number of the latest in-place write (-1 before any): nodes older than it get checked."""
-    return _latest[0]
 
 
 def check_saved(node: Function, output: Tensor) -> None:
@@ -119,11 +122,25 @@ def _changed_since(x: Any, node: Function) -> bool:
 # ---------------------------------------------------------------------------- the shared in-place path
 
 
+def write_binary(t: Tensor, op: str, ufunc: np.ufunc, record: Callable[..., Tensor], other: Any) -> Tensor:
+    """add_, sub_, mul_ and div_: numpy's in-place ufunc when nothing is recorded (the fast path
+    optimiser steps take), else the recorded op."""
+    if _state.enabled and (t._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        return update(t, op, (other,), None, record)
+    data = t._data
+    try:
+        ufunc(data, other._data if isinstance(other, Tensor) else other, out=data)
+    except (ValueError, TypeError) as err:
+        raise _restated(op, t, (other,), err) from None
+    bump(data)
+    return t
+
+
 def update(
     t: Tensor,
     op: str,
     others: tuple[Any, ...],
-    write: Callable[[np.ndarray], Any],
+    write: Callable[[np.ndarray], Any] | None,
     record: Callable[..., Tensor],
 ) -> Tensor:
     """Change `t` in place and return it.

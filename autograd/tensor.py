@@ -443,19 +443,19 @@ class Tensor:
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self += alpha * other, in place."""
-        return _binary_update(self, "add_", np.add, Add.apply, _scaled(other, alpha))
+        return write_binary(self, "add_", np.add, Add.apply, other if alpha == 1 else _scaled(other, alpha))
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self -= alpha * other, in place."""
-        return _binary_update(self, "sub_", np.subtract, Sub.apply, _scaled(other, alpha))
+        return write_binary(self, "sub_", np.subtract, Sub.apply, other if alpha == 1 else _scaled(other, alpha))
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
-        return _binary_update(self, "mul_", np.multiply, Mul.apply, other)
+        return write_binary(self, "mul_", np.multiply, Mul.apply, other)
 
     def div_(self, other: Any) -> Tensor:
         """self /= other, in place."""
-        return _binary_update(self, "div_", np.true_divide, Div.apply, other)
+        return write_binary(self, "div_", np.true_divide, Div.apply, other)
 
     __iadd__ = add_
     __isub__ = sub_
@@ -702,15 +702,7 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-def _binary_update(t: Tensor, op: str, ufunc: np.ufunc, record: Callable[..., Tensor], other: Any) -> Tensor:
-    """The shared path of add_, sub_, mul_ and div_: numpy's in-place ufunc, or the recorded op."""
-    raw = other._data if isinstance(other, Tensor) else other
-    return update(t, op, (other,), lambda a: ufunc(a, raw, out=a), record)
-
-
 def _scaled(other: Any, alpha: float) -> Any:
-    if alpha == 1:
-        return other
     return other * alpha if isinstance(other, Tensor) else np.multiply(other, alpha)
 
 
@@ -751,7 +743,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
 
 # The ops import Tensor from this module, so they are imported after the class exists.
 from .grad_mode import _state  # noqa: E402
-from .inplace import update, version  # noqa: E402
+from .inplace import update, version, write_binary  # noqa: E402
 from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
 from .ops.indexing import GetItem, SetItem, _show  # noqa: E402
 from .ops.pointwise import (  # noqa: E402
