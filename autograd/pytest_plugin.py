@@ -6,11 +6,15 @@ Installed with seedgrad, so any suite gets them with no set-up:
   a `@reproduce_failure` blob, no deadline (gradient checks are slow by nature);
 - `dev`: random examples, 25 per test, no deadline.
 
-`ci` is loaded when the CI environment variable is set, else the profile named by
-HYPOTHESIS_PROFILE, else `dev`; `--hypothesis-profile` overrides all three. Re-register
-either name in a conftest.py (`settings.register_profile("ci", settings.get_profile("ci"),
-max_examples=40)`) to tune it. This file lives outside `autograd.testing` so that pytest
-still starts where Hypothesis is not installed; only the fixture then fails, saying why.
+Which profile runs: the one you ask for, with `--hypothesis-profile` (applied by Hypothesis's
+own plugin, after this one) or the HYPOTHESIS_PROFILE environment variable; else the one your
+conftest.py loaded, left alone; else, when none was loaded, `ci` if the CI environment
+variable is set and `dev` if not. Re-register either name in a conftest.py
+(`settings.register_profile("ci", settings.get_profile("ci"), max_examples=40)`) to tune it
+without loading it.
+
+This file lives outside `autograd.testing` so that pytest still starts where Hypothesis is
+not installed; only the fixture then fails, saying why.
 """
 
 from __future__ import annotations
@@ -22,25 +26,42 @@ import pytest
 
 try:
     from hypothesis import settings
+    from hypothesis.errors import InvalidArgument
 except ImportError:  # the fixture explains; pytest itself must keep working
     settings = None
 
 if settings is not None:  # both on Hypothesis's defaults, whichever profile is active now
     settings.register_profile("ci", settings.get_profile("default"), derandomize=True, print_blob=True, deadline=None)
     settings.register_profile("dev", settings.get_profile("default"), deadline=None, max_examples=25)
+    # What was loaded before any conftest.py ran: "default", or the "ci" Hypothesis loads by itself
+    # when it sees a CI environment. Anything else at configure time was the user's choice.
+    _LOADED_BEFORE_CONFTESTS = settings.get_current_profile_name()
 
 
 @pytest.hookimpl(tryfirst=True)  # before Hypothesis's own plugin, which then applies --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
-    if settings is not None:
-        settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+    """Load the profile chosen by the rule in the module docstring, never over one the user chose."""
+    if settings is None or config.getoption("--hypothesis-profile", default=None):
+        return
+    asked = os.environ.get("HYPOTHESIS_PROFILE")
+    if asked:
+        try:
+            settings.load_profile(asked)
+        except InvalidArgument as err:  # not registered (yet: a conftest.py below the rootdir loads later)
+            raise pytest.UsageError(
+                f"HYPOTHESIS_PROFILE={asked!r} names no registered Hypothesis profile ({err}); register it in "
+                "a top-level conftest.py, or use 'ci' or 'dev'"
+            ) from None
+    elif settings.get_current_profile_name() in ("default", _LOADED_BEFORE_CONFTESTS):
+        settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 class GradCheck:
     """What the `gradcheck` fixture gives a test: autograd.testing's checks, no imports needed.
 
-    `gradcheck(fn, *inputs)` checks first derivatives (`second_order=True`: second ones too);
-    `gradcheck.module(model, *inputs, loss=...)` checks every parameter of a model.
+    `gradcheck(fn, x, y)` checks first derivatives (`second_order=True`: second ones too);
+    like `autograd.gradcheck`, it also takes the inputs as one list or tuple, `gradcheck(fn,
+    [x, y])`. `gradcheck.module(model, *inputs, loss=...)` checks every parameter of a model.
     Keyword arguments (atol, rtol, eps, seed...) go to the underlying check.
     """
 
@@ -61,5 +82,6 @@ class GradCheck:
 
 @pytest.fixture
 def gradcheck() -> GradCheck:
-    """Check gradients against central differences: `gradcheck(fn, x)`, `gradcheck.module(model, x)`."""
+    """Check gradients against central differences: `gradcheck(fn, x, y)` or `gradcheck(fn, [x, y])`,
+    `gradcheck.module(model, x)`."""
     return GradCheck()

@@ -27,13 +27,16 @@ def assert_grad_close(
     """Assert that autograd's gradient of `fn(*inputs)` matches central differences.
 
     Every input Tensor with requires_grad=True is checked, in float64 on a copy (float32
-    inputs too); anything else goes to `fn` unchanged. A non-scalar output is weighted by a
-    random upstream gradient drawn from `seed`. Raises `autograd.GradcheckError` naming
-    the input, the worst indices, both values and the tolerances.
+    inputs too); anything else goes to `fn` unchanged. As with `autograd.gradcheck`, the
+    inputs may also come as one list or tuple: `assert_grad_close(fn, [x, y])` checks
+    `fn(x, y)`. A non-scalar output is weighted by a random upstream gradient drawn from
+    `seed`. Raises `autograd.GradcheckError` naming the input, the worst indices, both
+    values and the tolerances.
 
     >>> assert_grad_close(lambda x: (x * x).sum(), Tensor([1.0, 2.0], requires_grad=True))
     """
     __tracebackhide__ = True  # pytest shows the report, not this frame
+    inputs = unpacked(inputs)
     try:
         gradcheck(fn, list(inputs), eps=eps, atol=atol, rtol=rtol, seed=seed)
     except GradcheckError as err:
@@ -48,9 +51,11 @@ def assert_gradgrad_close(
 
     Checks the derivative of the vector-Jacobian product v . d fn / d inputs (with a random
     v from `seed`) with respect to the inputs and to v, as `autograd.gradgradcheck` does.
-    Check first derivatives with `assert_grad_close` first: a wrong one shows here too.
+    The inputs come as for `assert_grad_close`. Check first derivatives with
+    `assert_grad_close` first: a wrong one shows here too.
     """
     __tracebackhide__ = True
+    inputs = unpacked(inputs)
     try:
         gradgradcheck(fn, list(inputs), eps=eps, atol=atol, rtol=rtol, seed=seed)
     except GradcheckError as err:
@@ -61,6 +66,26 @@ def assert_gradgrad_close(
             f"  (inputs 0 to {n - 1} there are the inputs of {describe(fn)}; inputs {n} onwards are the upstream\n"
             f"  gradients v, one per output, of the product v . d output / d inputs whose gradient was checked)"
         ) from None
+
+
+def unpacked(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The inputs of `fn`, given one by one or, as `autograd.gradcheck` takes them, as one list or tuple.
+
+    A lone list or tuple holding a Tensor stands for its items. Any other list or tuple
+    holding a Tensor that requires grad is a TypeError: gradcheck checks only Tensors passed
+    directly, so that gradient would go unchecked.
+    """
+    if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)) and any(isinstance(x, Tensor) for x in inputs[0]):
+        inputs = tuple(inputs[0])
+    for i, x in enumerate(inputs):
+        if isinstance(x, (list, tuple)) and any(isinstance(t, Tensor) and t.requires_grad for t in x):
+            raise TypeError(
+                f"input {i} of {len(inputs)} is a {type(x).__name__} holding Tensors that require grad, and only "
+                "Tensors passed directly are checked: pass the inputs one by one, check(fn, x, y), or all as one "
+                "list or tuple, check(fn, [x, y]) (to check a function that takes a list, wrap it: "
+                "lambda x, y: fn([x, y])); options such as eps go by keyword"
+            )
+    return inputs
 
 
 def describe(fn: Any) -> str:
