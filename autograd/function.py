@@ -15,9 +15,11 @@ An op is a subclass with two static methods that work on plain arrays:
 
     y = Square.apply(t)
 
-`apply` unwraps the inputs, runs `forward` and, when grad mode is on and some input
-requires grad, makes the returned tensor's `grad_fn` a new instance of the subclass: that
-instance is both the `ctx` the two methods receive and the node in the graph.
+`apply` unwraps the inputs, runs `forward` on a new instance of the subclass (the `ctx`)
+and, when grad mode is on and some input requires grad, makes that instance the returned
+tensor's `grad_fn`: it is both the `ctx` the two methods receive and the node in the graph.
+A ctx may hold any attribute you set (`ctx.k = 2`), in every mode; the engine's own
+bookkeeping uses underscore names (`_inputs`, `_seq`...), so nothing collides.
 
 `backward` returns one gradient per positional input of `forward` (None where there is
 none), each either of the input's shape or broadcast from it: the engine sums it back to
@@ -31,7 +33,9 @@ back to the graph's own tensors), and because Tensor speaks numpy's protocols, t
 numpy code -- operators, methods such as `.sum()`, and ufuncs such as `np.exp` -- records
 the backward pass as a graph. So write backward with operators, array methods and numpy
 ufuncs, and pass everything it differentiates through `save_for_backward`; values kept as
-other ctx attributes are treated as constants.
+other ctx attributes are treated as constants. Turning a graph tensor back into plain values
+there (`np.asarray(x)`, `np.copy(x)`, `x.data`, `x.item()`) would silently drop a term of the
+higher derivative, so under create_graph=True it raises, naming the op.
 """
 
 from __future__ import annotations
