@@ -32,6 +32,7 @@ import numpy as np
 from .engine import trace_backward
 from .files import write_atomically
 from .function import Function
+from .inplace import inputs_then
 from .ops.indexing import _show as show_index
 from .tensor import Tensor
 
@@ -124,10 +125,11 @@ class _Graph:
             if node is None or node._seq in self.ops or (depth is not None and level >= depth):
                 continue
             self.ops[node._seq] = node
-            if node._inputs is None:
+            inputs = inputs_then(node)  # a tensor changed in place since is drawn as it was
+            if inputs is None:
                 self.freed = True
                 continue
-            for i, x in enumerate(node._inputs):
+            for i, x in enumerate(inputs):
                 if isinstance(x, Tensor):
                     self.edges.append((self._add_tensor(x), i, node))
                     stack.append((x, level + 1))
