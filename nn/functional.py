@@ -100,6 +100,17 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def _target(target: Any, dtype: Any) -> Any:
+    """A loss's target: a float Tensor that requires grad as is (it gets a gradient, as in PyTorch), else an array."""
+    if _differentiable(target):
+        return target
+    return np.asarray(target.data if isinstance(target, Tensor) else target, dtype=dtype)
+
+
+def _differentiable(target: Any) -> bool:
+    return isinstance(target, Tensor) and target.requires_grad and target.dtype.kind == "f"
+
+
 def _same_shape(name: str, input: Tensor, target: Any) -> None:
     shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
     if input.shape != shape:
@@ -132,9 +143,12 @@ class MSE(ag.Function):
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean", halved: bool = False) -> Tensor:
-    """Mean squared error; `halved=True` gives the seeds' 0.5 * mean((y - t)**2), whose gradient is (y - t) / N."""
+    """Mean squared error; `halved=True` gives the seeds' 0.5 * mean((y - t)**2), whose gradient is (y - t) / N.
+
+    A target that requires grad gets one too (the negated input's), as in PyTorch.
+    """
     input = _tensor(input)
-    target = target.detach() if isinstance(target, Tensor) else np.asarray(target)
+    target = _target(target, input.dtype)
     _same_shape("mse_loss", input, target)
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
@@ -173,55 +187,69 @@ class CrossEntropy(ag.Function):
 
     `target` is class indices or rows of class weights w (one-hot or probabilities). The
     gradient is softmax(z) * sum(w) - w per row: softmax(z) less 1 at the target class for
-    indices, one subtraction instead of the backward of five separate ops.
+    indices, one subtraction instead of the backward of five separate ops. Weight rows that
+    require grad get -log_softmax(z) per row; class indices never get a gradient.
     """
 
     @staticmethod
     def forward(ctx, logits, target, reduction="mean"):
-        shifted = logits - logits.max(axis=-1, keepdims=True)
+        peak = logits.max(axis=-1, keepdims=True)
+        shifted = logits - peak
         probs = np.exp(shifted)
         total = probs.sum(axis=-1, keepdims=True)
         probs /= total
-        log_total = np.log(total)[..., 0]
+        log_total = np.log(total)
         if target.dtype.kind in "iu":  # -log_softmax at the target class: log(total) - shifted[target]
             picked = shifted.reshape(-1, shifted.shape[-1])[_target_index(target)]
-            rows = log_total - picked.reshape(target.shape)
+            rows = log_total[..., 0] - picked.reshape(target.shape)
         else:  # -sum(w * (shifted - log(total))) per row
-            rows = log_total * target.sum(axis=-1) - (target * shifted).sum(axis=-1)
-        ctx.save_for_backward(logits)
-        ctx.probs, ctx.target, ctx.reduction = probs, target, reduction
+            rows = log_total[..., 0] * target.sum(axis=-1) - (target * shifted).sum(axis=-1)
+        ctx.save_for_backward(logits, target)
+        ctx.probs, ctx.peak, ctx.log_total, ctx.reduction = probs, peak, log_total, reduction
         if reduction == "none":
             return rows
         return rows.sum() / rows.size if reduction == "mean" else rows.sum()
 
     @staticmethod
     def backward(ctx, grad):
-        (logits,) = ctx.saved_tensors
-        target = ctx.target
-        if isinstance(logits, Tensor):  # create_graph: recompute the softmax from the logits, so it is differentiable
-            w = _one_hot(target, logits.shape[-1], logits.dtype) if target.dtype.kind in "iu" else target
-            d = logits.softmax(-1) * w.sum(axis=-1, keepdims=True) - w
-        elif target.dtype.kind in "iu":
-            d = ctx.probs.copy()  # the graph may be retained: probs must stay as they are
-            d.reshape(-1, d.shape[-1])[_target_index(target)] -= 1  # a view of d: subtracts in place
-        else:
-            d = ctx.probs * target.sum(axis=-1, keepdims=True) - target
+        logits, target = ctx.saved_tensors
         if ctx.reduction == "none":
-            return grad.reshape(grad.shape + (1,)) * d, None
-        n = d.size // d.shape[-1]
-        return d * (grad / n if ctx.reduction == "mean" else grad), None
+            scale = grad.reshape(grad.shape + (1,))
+        else:
+            scale = grad / (ctx.probs.size // ctx.probs.shape[-1]) if ctx.reduction == "mean" else grad
+        recorded = isinstance(logits, Tensor) or isinstance(target, Tensor)  # create_graph: differentiable ops only
+        gz = gw = None
+        if ctx.needs_input_grad[0]:
+            if recorded:  # recompute the softmax from the logits, so it is differentiable
+                w = _one_hot(target, logits.shape[-1], logits.dtype) if target.dtype.kind in "iu" else target
+                d = logits.softmax(-1) * w.sum(axis=-1, keepdims=True) - w
+            elif target.dtype.kind in "iu":
+                d = ctx.probs.copy()  # the graph may be retained: probs must stay as they are
+                d.reshape(-1, d.shape[-1])[_target_index(target)] -= 1  # a view of d: subtracts in place
+            else:
+                d = ctx.probs * target.sum(axis=-1, keepdims=True) - target
+            gz = scale * d
+        if ctx.needs_input_grad[1]:  # probability rows that require grad: d/dw = -log_softmax(z)
+            if recorded:
+                gw = scale * -_tensor(logits).log_softmax(-1)
+            else:
+                gw = scale * (ctx.log_total - (logits - ctx.peak))
+        return gz, gw
 
 
 def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy from raw logits (N, C), stable at any logit size.
 
     `target` is class indices (N,) or one-hot / probability rows (N, C): the seeds use both.
+    Probability rows that require grad get a gradient, as in PyTorch.
     """
     logits = _tensor(input)
-    target = _targets(target, logits, "cross_entropy")
+    checked = _targets(target, logits, "cross_entropy")
+    if checked.dtype.kind == "f" and _differentiable(target):
+        checked = target
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    return CrossEntropy.apply(logits, target, reduction=reduction)
+    return CrossEntropy.apply(logits, checked, reduction=reduction)
 
 
 def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -232,18 +260,73 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(-(log_probs * weights).sum(-1), reduction)
 
 
+EPSILON = float(np.float32(1e-12))  # PyTorch's floor on p (1 - p) in BCE's gradient: 1e-12, a float32 constant there
+
+
+class BinaryCrossEntropy(ag.Function):
+    """-(t log p + (1 - t) log(1 - p)), each log floored at -100, reduced: one op, as in PyTorch.
+
+    d/dp = (p - t) / max(p (1 - p), EPSILON), finite even for a saturated sigmoid (p == 1.0);
+    d/dt = -logit(p) = -log(p / (1 - p)), inf at p = 0 and -inf at p = 1 (PyTorch's values).
+    The backward uses only ops that also record on tensors, so second derivatives work.
+    """
+
+    @staticmethod
+    def forward(ctx, p, t, reduction="mean"):
+        ctx.save_for_backward(p, t)
+        ctx.reduction = reduction
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf (floored), mean of nothing = nan
+            log_p = np.maximum(np.log(p), -100.0)
+            log_q = np.maximum(np.log1p(-p), -100.0)
+            loss = (t - 1) * log_q - t * log_p
+            if reduction == "none":
+                return loss
+            return loss.sum() / loss.size if reduction == "mean" else loss.sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, t = ctx.saved_tensors
+        n = p.size if ctx.reduction == "mean" else 1
+        gp = gt = None
+        with np.errstate(divide="ignore"):  # logit(0) = -inf and logit(1) = inf are PyTorch's values
+            if ctx.needs_input_grad[0]:
+                gp = grad * (p - t) / np.maximum((1 - p) * p, EPSILON)
+                gp = gp / n if n != 1 else gp
+            if ctx.needs_input_grad[1]:
+                gt = -np.log(p / (1 - p)) * grad
+                gt = gt / n if n != 1 else gt
+        return gp, gt
+
+
+def _probabilities(name: str, what: str, values: np.ndarray) -> None:
+    if values.size and not ((values >= 0) & (values <= 1)).all():
+        raise ValueError(
+            f"{name}: every {what} must be a probability in [0, 1], got values from {np.min(values)} to "
+            f"{np.max(values)}" + (" (for raw scores use binary_cross_entropy_with_logits)" if what == "input" else "")
+        )
+
+
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log is floored at -100, as in PyTorch."""
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log floored at -100, as in PyTorch.
+
+    A target that requires grad gets one too (-logit(p)), as in PyTorch.
+    """
     p = _tensor(input)
-    t = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=p.dtype)
+    t = _target(target, p.dtype)
     _same_shape("binary_cross_entropy", p, t)
-    loss = -(t * p.log().clip(min=-100.0) + (1 - t) * (1 - p).log().clip(min=-100.0))
-    return _reduce(loss, reduction)
+    _probabilities("binary_cross_entropy", "input", p.data)
+    _probabilities("binary_cross_entropy", "target", t.data if isinstance(t, Tensor) else t)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return BinaryCrossEntropy.apply(p, t, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """Binary cross-entropy of sigmoid(x), computed from x stably: softplus(x) - t * x."""
+    """Binary cross-entropy of sigmoid(x), computed from x stably: softplus(x) - t * x.
+
+    A target that requires grad gets one too (-x), as in PyTorch.
+    """
     x = _tensor(input)
-    t = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=x.dtype)
+    t = _target(target, x.dtype)
     _same_shape("binary_cross_entropy_with_logits", x, t)
     return _reduce(x.softplus() - x * t, reduction)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd as ag
+import nn.functional as F
 from autograd.testing import arrays, away_from, broadcastable_shapes, matmul_shapes, shapes
 
 MARGIN = 0.01  # distance kept between the two operands of maximum/minimum (their tie is a kink)
@@ -106,6 +107,15 @@ def where_inputs(draw: Any) -> Any:
     shape_c, shape_a, shape_b = draw(broadcastable_shapes(3))
     cond = draw(hnp.arrays(np.bool_, shape_c))
     return (cond, draw(array(shape_a)), draw(array(shape_b))), {}
+
+
+@st.composite
+def loss_inputs(draw: Any, lo: float = -3.0, hi: float = 3.0, t_lo: float = -3.0, t_hi: float = 3.0,
+                min_dims: int = 0) -> Any:  # fmt: skip
+    """An input and a target of the same shape, both differentiated, and a reduction."""
+    shape = draw(shapes(min_dims=min_dims))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    return (draw(array(shape, lo, hi)), draw(array(shape, t_lo, t_hi))), {"reduction": reduction}
 
 
 @st.composite
@@ -250,6 +260,18 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-a))
 
 
+def _reduce(loss: np.ndarray, reduction: str) -> Any:
+    return {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](loss)
+
+
+def _bce(p: np.ndarray, t: np.ndarray, reduction: str) -> Any:
+    return _reduce(-(t * np.log(p) + (1 - t) * np.log(1 - p)), reduction)
+
+
+def _soft_cross_entropy(z: np.ndarray, w: np.ndarray, reduction: str) -> Any:
+    return _reduce(-(w * np.log(_softmax(z, -1))).sum(axis=-1), reduction)
+
+
 def _split_sum(pieces: Sequence[Any]) -> Any:
     """Combine split's pieces into one output with distinct weights, so each piece's gradient is checked."""
     return sum((p * (k + 1)).sum() for k, p in enumerate(pieces))
@@ -269,6 +291,7 @@ CATALOGUE: list[Op] = [
     Op("pow_scalar", lambda a: a**3, lambda a: a**3, unary()),
     Op("pow_fractional", lambda a: a**1.5, lambda a: a**1.5, unary(0.2, 3.0)),
     Op("pow_tensor", lambda a, b: a**b, np.power, binary(0.2, 3.0, b_lo=-2.0, b_hi=2.0)),
+    Op("pow_zero", lambda a: a**0, lambda a: a**0, unary()),
     Op("rpow_scalar", lambda a: 2.0**a, lambda a: 2.0**a, unary()),
     Op("matmul", lambda a, b: a @ b, np.matmul, matmul_pair()),
     # elementwise
@@ -301,6 +324,12 @@ CATALOGUE: list[Op] = [
     Op("logsumexp", lambda a, **k: a.logsumexp(**k), _stable_logsumexp, reduction(-5.0, 5.0)),
     Op("softmax", lambda a, axis: a.softmax(axis), _softmax, along_axis()),
     Op("log_softmax", lambda a, axis: a.log_softmax(axis), lambda a, axis: np.log(_softmax(a, axis)), along_axis()),
+    # losses, the target differentiated too (probabilities stay inside (0, 1) under central differences)
+    Op("mse_loss", F.mse_loss, lambda y, t, reduction: _reduce((y - t) ** 2, reduction), loss_inputs()),
+    Op("binary_cross_entropy", F.binary_cross_entropy, _bce, loss_inputs(0.05, 0.95, 0.02, 0.98)),
+    Op("bce_with_logits", F.binary_cross_entropy_with_logits, lambda x, t, reduction: _bce(_sigmoid(x), t, reduction),
+       loss_inputs(t_lo=0.0, t_hi=1.0)),
+    Op("cross_entropy_soft", F.cross_entropy, _soft_cross_entropy, loss_inputs(t_lo=0.0, t_hi=1.0, min_dims=1)),
     # shape
     Op("reshape", lambda a, shape: a.reshape(shape), np.reshape, reshape_inputs()),
     Op("permute", lambda a, axes: a.permute(axes), np.transpose, permute_inputs()),

@@ -148,18 +148,28 @@ class LeakyReLU(Function):
 
 
 class Softplus(Function):
-    """log(1 + exp(x)), stable for large |x|; its derivative is sigmoid(x) = 1 - exp(-out)."""
+    """log(1 + exp(x)), stable for large |x|; its derivative is sigmoid(x)."""
 
     @staticmethod
     def forward(ctx, x):
-        out = np.logaddexp(0, x)
-        ctx.save_for_backward(out)
-        return out
+        ctx.save_for_backward(x)
+        return np.logaddexp(0, x)
 
     @staticmethod
     def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (1 - np.exp(-out))
+        (x,) = ctx.saved_tensors
+        return grad * _stable_sigmoid(x)
+
+
+def _stable_sigmoid(x):
+    """sigmoid(x) to full relative precision on both sides: from z = exp(-|x|) <= 1, never overflowing.
+
+    1 / (1 + z) for x > 0, z / (1 + z) otherwise (e**x itself as x -> -inf). Written with
+    np.where and ufuncs, so it also records on tensors (second derivatives).
+    """
+    positive = x > 0
+    z = np.exp(np.where(positive, -x, x))
+    return np.where(positive, 1, z) / (1 + z)
 
 
 class Step(Function):
@@ -242,5 +252,7 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        cond = ctx.condition
-        return None, grad * cond, grad * ~cond
+        cond = ctx.condition  # selected, not multiplied by the mask: an infinite grad must not become 0 * inf
+        ga = np.where(cond, grad, 0) if ctx.needs_input_grad[1] else None
+        gb = np.where(cond, 0, grad) if ctx.needs_input_grad[2] else None
+        return None, ga, gb

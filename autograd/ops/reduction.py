@@ -7,6 +7,7 @@ over the input, which is exactly the inverse of the reduction's shape change.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -44,35 +45,65 @@ class Sum(Function):
         return _spread(grad, ctx.shape, ctx.axis)
 
 
+def _count(shape: tuple[int, ...], axis: Axis) -> int:
+    """How many elements each output element of a reduction over `axis` takes in (0 for an empty axis)."""
+    if axis is None:
+        return math.prod(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return math.prod(shape[i] for i in {a % len(shape) for a in axes}) if shape else 1
+
+
 class Mean(Function):
+    """Mean along `axis`; nan over an empty axis (0 / 0), as in PyTorch."""
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         total = x.sum(axis=axis, keepdims=keepdims)
-        ctx.shape, ctx.axis = x.shape, axis
-        ctx.count = x.size // max(total.size, 1)
-        return np.true_divide(total, x.size // max(total.size, 1))
+        count = _count(x.shape, axis)
+        ctx.shape, ctx.axis, ctx.count = x.shape, axis, count
+        if count == 0:
+            with np.errstate(invalid="ignore"):
+                return np.true_divide(total, count)
+        return np.true_divide(total, count)
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.count == 0:  # an empty axis: the input has no elements to send a gradient to
+            return np.zeros(ctx.shape)
         return _spread(grad, ctx.shape, ctx.axis, 1 / ctx.count)
 
 
 class Var(Function):
-    """Variance with Bessel's `correction` (1, PyTorch's default, divides by n - 1; 0 by n)."""
+    """Variance with Bessel's `correction` (1, PyTorch's default, divides by n - 1; 0 by n).
+
+    As in PyTorch, the divisor is max(0, n - correction): where it is 0 the variance is inf
+    (nan where all elements are equal, and for an empty axis), and so is the gradient: nan
+    at elements equal to the mean; elsewhere inf when reducing over everything (axis=None,
+    PyTorch's sign-less convention), and inf signed as x - mean along given axes.
+    """
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, correction=1):
-        out = np.var(x, axis=axis, keepdims=keepdims, ddof=correction)
+        n = _count(x.shape, axis)
+        divisor = max(0, n - correction)
+        with np.errstate(invalid="ignore", divide="ignore"):  # only 0 / 0 and x / 0: nan and inf, as in PyTorch
+            centred = x - x.sum(axis=axis, keepdims=True) / n
+            out = (centred * centred).sum(axis=axis, keepdims=keepdims) / divisor
         ctx.save_for_backward(x)
-        ctx.axis, ctx.kept = axis, _kept_shape(x.shape, axis)
-        ctx.divisor = x.size // max(np.size(out), 1) - correction
+        ctx.axis, ctx.kept, ctx.divisor = axis, _kept_shape(x.shape, axis), divisor
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if x.size == 0:
+            return np.zeros(x.shape)
+        grad = grad.reshape(ctx.kept)
         centred = x - x.mean(axis=ctx.axis, keepdims=True)
-        return grad.reshape(ctx.kept) * centred * (2 / ctx.divisor)
+        if ctx.divisor > 0:
+            return grad * centred * (2 / ctx.divisor)
+        infinite = np.inf if ctx.axis is None or x.ndim == 0 else np.where(centred > 0, np.inf, -np.inf)
+        return grad * np.where(centred == 0, np.nan, infinite)
 
 
 class Max(Function):
