@@ -36,7 +36,8 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)  # only what backward reads
         return np.multiply(a, b)
 
     @staticmethod
@@ -50,14 +51,15 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # only what backward reads
         return np.true_divide(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         ga = grad / b if ctx.needs_input_grad[0] else None
-        gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        # -a / b**2 as (a / b) / b: b * b would underflow to 0 (or overflow) long before the quotient does
+        gb = -grad * ((a / b) / b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -71,10 +73,18 @@ class Neg(Function):
         return -grad
 
 
+def _is_number(x: Any) -> bool:
+    """A plain Python or numpy scalar (not an array or tensor): the exponent of `x ** 2`."""
+    return isinstance(x, (int, float, np.number))
+
+
 class Pow(Function):
     """a ** b, for a tensor or a constant on either side.
 
-    d/da = b * a**(b-1); d/db = a**b * log(a) (nan for a < 0, as in PyTorch).
+    d/da = b * a**(b-1), 0 where b == 0; d/db = a**b * log(a), 0 where a == 0 and b >= 0
+    (a**b is constant in b there): PyTorch's values. Where a**(b-1) or log(a) would be
+    infinite, the masked elements use a base of 1 instead, so no inf is formed (nor 0 * inf,
+    not even in second derivatives). nan for a < 0, as in PyTorch.
     """
 
     @staticmethod
@@ -86,9 +96,29 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
-        ga = grad * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
-        gb = grad * out * np.log(a) if ctx.needs_input_grad[1] else None
+        ga = _pow_grad_base(grad, a, b) if ctx.needs_input_grad[0] else None
+        gb = _pow_grad_exponent(grad, a, b, out) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+
+def _pow_grad_base(grad: Any, a: Any, b: Any) -> Any:
+    if _is_number(b):  # the usual x ** 2: no masks
+        return np.zeros(np.shape(a)) if b == 0 else grad * (b * a ** (b - 1))
+    # Only where a ** (b - 1) is not finite: elsewhere b * a ** (b - 1) is 0 by itself at b == 0,
+    # and its derivative in b (a ** -1 there) must stay.
+    masked = np.logical_and(b == 0, np.logical_or(a == 0, np.logical_not(np.isfinite(a))))
+    with np.errstate(divide="ignore"):  # 0 ** -1 = inf where b == -1 is the true value
+        return np.where(masked, 0.0, grad * (b * np.where(masked, 1.0, a) ** (b - 1)))
+
+
+def _pow_grad_exponent(grad: Any, a: Any, b: Any, out: Any) -> Any:
+    if _is_number(a) and a != 0:  # the usual 2 ** x: no masks
+        return grad * (out * np.log(a))
+    flat = np.logical_and(a == 0, b >= 0)  # a ** b is 0 (or 1) for all b near here
+    base = np.where(flat, 1.0, a)
+    power = out if type(out) is np.ndarray else base**b  # recorded from the masked base: finite derivatives
+    with np.errstate(divide="ignore"):  # log(0) = -inf where b < 0 is the true value
+        return np.where(flat, 0.0, grad * (power * np.log(base)))
 
 
 def _matmul_error(a: Any, b: Any) -> ValueError:
