@@ -201,6 +201,25 @@ def mask_index_inputs(draw: Any) -> Any:
 
 
 @st.composite
+def setitem_inputs(draw: Any, mask: bool) -> Any:
+    """A tensor, an index (basic, or a boolean mask) and a value of the indexed part's shape."""
+    shape = draw(shapes(min_dims=1))
+    if mask:
+        index: Any = draw(hnp.arrays(np.bool_, shape))
+    else:
+        index = draw(hnp.basic_indices(shape, allow_ellipsis=True))
+    part = np.empty(shape)[index].shape
+    return (draw(array(shape)), draw(array(part))), {"index": index}
+
+
+def setitem(x: Any, value: Any, index: Any) -> Any:
+    """`x` with `x[index] = value`, on a copy: through Tensor.__setitem__, or numpy's for the reference."""
+    out = x.clone() if isinstance(x, ag.Tensor) else x.copy()
+    out[index] = value
+    return out
+
+
+@st.composite
 def join_inputs(draw: Any, new_axis: bool) -> Any:
     shape = draw(shapes(min_dims=0 if new_axis else 1, max_side=3))
     count = draw(st.integers(1, 3))
@@ -346,6 +365,8 @@ CATALOGUE: list[Op] = [
     Op("getitem_integer", lambda a, index: a[index], lambda a, index: a[index], integer_index_inputs()),
     Op("getitem_repeated", lambda a, index: a[index], lambda a, index: a[index], repeated_index_inputs()),
     Op("getitem_mask", lambda a, index: a[index], lambda a, index: a[index], mask_index_inputs()),
+    Op("setitem_basic", setitem, setitem, setitem_inputs(mask=False)),
+    Op("setitem_mask", setitem, setitem, setitem_inputs(mask=True)),
     Op("concatenate", lambda *xs, axis: ag.concatenate(xs, axis=axis), lambda *xs, axis: np.concatenate(xs, axis),
        join_inputs(new_axis=False)),
     Op("stack", lambda *xs, axis: ag.stack(xs, axis=axis), lambda *xs, axis: np.stack(xs, axis), join_inputs(True)),
