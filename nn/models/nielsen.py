@@ -96,10 +96,11 @@ class Network(Module):
         self.zero_grad()
         self.cost.fn(self.forward(x), y).backward()
         m = len(mini_batch)
-        for layer in self.children():
-            layer.weight.data *= 1 - eta * lmbda / n  # L2 weight decay (biases are not decayed)
-            layer.weight.data -= (eta / m) * layer.weight.grad.data
-            layer.bias.data -= (eta / m) * layer.bias.grad.data
+        with ag.no_grad():  # in place, as an optimiser steps
+            for layer in self.children():
+                layer.weight.mul_(1 - eta * lmbda / n)  # L2 weight decay (biases are not decayed)
+                layer.weight.sub_(layer.weight.grad, alpha=eta / m)
+                layer.bias.sub_(layer.bias.grad, alpha=eta / m)
         self.zero_grad()
 
     def evaluate(self, test_data: Sequence[tuple[np.ndarray, int]]) -> int:
