@@ -44,8 +44,9 @@ def main() -> None:
             p.grad = None
         total = sum((t - seed_004_net(ag.tensor(row), params)) ** 2 for row, t in zip(points, targets)) / len(points)
         total.backward()
-        for p in params.values():
-            p.data -= 0.1 * p.grad.data
+        with ag.no_grad():  # PyTorch's hand-written update: in place, unrecorded
+            for p in params.values():
+                p -= 0.1 * p.grad
         if epoch % 250 == 0 or epoch == 999:
             print(f"  epoch {epoch:4d}: mean squared error {total.item():.6f}")
     with ag.no_grad():
