@@ -183,9 +183,19 @@ def update(
         raise TypeError(_cast_message(op, result.dtype, t.dtype))
     np.copyto(t._data, result._data, casting="same_kind")
     bump(t._data)
-    result.grad_fn._replaced = before
-    t.grad_fn, t._requires_grad = result.grad_fn, True
+    node = result.grad_fn
+    node._replaced = before
+    _move_retain_grad(t, t.grad_fn, node)
+    t.grad_fn, t._requires_grad = node, True
     return t
+
+
+def _move_retain_grad(t: Tensor, old: Function | None, new: Function) -> None:
+    """retain_grad() follows the tensor to its new version, as in PyTorch; other hooks stay with the old one."""
+    kept = [h for h in (old._hooks if old is not None else ()) if isinstance(h, _RetainGrad) and h.tensor() is t]
+    if kept:
+        old._hooks = [h for h in old._hooks if h not in kept]
+        new._hooks = kept
 
 
 def _restated(op: str, t: Tensor, others: tuple[Any, ...], err: Exception) -> Exception:
@@ -216,4 +226,4 @@ def _cast_message(op: str, result: Any, target: np.dtype) -> str:
     )
 
 
-from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)
+from .tensor import Tensor, _RetainGrad  # noqa: E402  (tensor.py imports this module first)

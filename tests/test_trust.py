@@ -406,3 +406,14 @@ def test_leaf_gradients_add_up_exactly_across_threads() -> None:
     for t in threads:
         t.join()
     assert shared.grad.item() == 1200.0
+
+
+def test_retain_grad_follows_a_tensor_changed_in_place() -> None:
+    a = leaf([1.0, 2.0])
+    x = a * 1
+    x.retain_grad()
+    x.mul_(3)
+    assert x.retains_grad
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [6.0, 12.0]  # d(x^2)/dx at the new x = 3a
+    assert a.grad.tolist() == [18.0, 36.0]  # 2 * 3a * 3
