@@ -349,7 +349,7 @@ class Tensor:
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         from .numpy_bridge import call_function
 
-        return call_function(func, args, kwargs)
+        return call_function(func, args, kwargs, types)
 
     # ----------------------------------------------------------------- arithmetic
 
