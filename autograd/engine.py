@@ -237,11 +237,15 @@ def _backward_recorded(node: Function, g: Tensor, output: Tensor) -> Any:
     arrays = node.saved_tensors
     node.saved_tensors = _saved_as_tensors(node, output)
     outer, _state.backward_of = _state.backward_of, node
+    with _leaf_lock:
+        Tensor._recording_backwards += 1
     try:
         return node.backward(node, g)
     finally:
         node.saved_tensors = arrays
         _state.backward_of = outer
+        with _leaf_lock:
+            Tensor._recording_backwards -= 1
 
 
 def _saved_as_tensors(node: Function, output: Tensor) -> tuple[Any, ...]:

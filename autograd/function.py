@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 _node_counter = itertools.count()
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # one needs_input_grad tuple per pattern
+_NO_NEEDS = tuple((False,) * n for n in range(8))  # needs_input_grad when nothing is recorded
 _new_tensor = object.__new__
 
 
@@ -115,32 +116,35 @@ class Function:
         out_tensor.name = None
         out_tensor._hooks = None
         node = cls.__new__(cls)  # the ctx forward sees, and the graph's node when recorded
-        recording = True in needs and state.enabled
-        if not recording:
-            needs = [False] * len(needs)
-        needs = tuple(needs)
-        node.needs_input_grad = _NEEDS.setdefault(needs, needs)  # shared: fewer objects for the GC to track
-        if recording:
-            node._inputs = inputs
-            node._seq = next(_node_counter)
-            if attrs:
-                node._attrs = attrs
-            if state.scope is not None:
-                node._scope = state.scope
-            if state.anomaly:
-                node._created_at = user_stack()
-        try:
-            out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
-        except ValueError as err:
-            _explain(cls, raw, err)
-            raise
-        if not recording:
+        if not (True in needs and state.enabled):  # nothing to record: the ctx only lives through forward
+            n = len(needs)
+            node.needs_input_grad = _NO_NEEDS[n] if n < len(_NO_NEEDS) else (False,) * n
+            try:
+                out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
+            except ValueError as err:
+                _explain(cls, raw, err)
+                raise
             if state.anomaly:
                 check_forward(cls.__name__, out, None)
             out_tensor._data = out if type(out) is np.ndarray else np.asarray(out)
             out_tensor.grad_fn = None
             out_tensor._requires_grad = False
             return out_tensor
+        needs = tuple(needs)
+        node.needs_input_grad = _NEEDS.setdefault(needs, needs)  # shared: fewer objects for the GC to track
+        node._inputs = inputs
+        node._seq = next(_node_counter)
+        if attrs:
+            node._attrs = attrs
+        if state.scope is not None:
+            node._scope = state.scope
+        if state.anomaly:
+            node._created_at = user_stack()
+        try:
+            out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
+        except ValueError as err:
+            _explain(cls, raw, err)
+            raise
         if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results; keep saved refs in step
             scalar, out = out, np.asarray(out)
             node.saved_tensors = tuple(out if v is scalar else v for v in node.saved_tensors)

@@ -40,18 +40,16 @@ _lock = threading.Lock()
 
 def _root(array: np.ndarray) -> np.ndarray:
     """The array that owns the memory `array` looks at (itself, unless it is a view)."""
-    while isinstance(base := array.base, np.ndarray):
+    while (base := array.base) is not None and type(base) is np.ndarray:
         array = base
     return array
 
 
 def bump(array: np.ndarray) -> None:
     """Record a write into `array`'s memory: its version goes up by one."""
-    while isinstance(base := array.base, np.ndarray):
+    while (base := array.base) is not None and type(base) is np.ndarray:
         array = base
-    entry = _writes.get(id(array))
-    if entry is None:
-        entry = _new_entry(array)
+    entry = _writes.get(id(array)) or _new_entry(array)
     entry[0] += 1
     entry[1] = _latest[0] = next(_node_counter)
 
@@ -122,16 +120,20 @@ def _changed_since(x: Any, node: Function) -> bool:
 # ---------------------------------------------------------------------------- the shared in-place path
 
 
-def write_binary(t: Tensor, op: str, ufunc: np.ufunc, record: Callable[..., Tensor], other: Any) -> Tensor:
-    """add_, sub_, mul_ and div_: numpy's in-place ufunc when nothing is recorded (the fast path
-    optimiser steps take), else the recorded op."""
+def write_binary(
+    t: Tensor, op: str, write: Callable[[np.ndarray, Any], Any], record: type[Function], other: Any
+) -> Tensor:
+    """add_, sub_, mul_ and div_: numpy's in-place operator (`write`, e.g. ndarray.__isub__) when
+    nothing is recorded -- the fast path optimiser steps take -- else the recorded op."""
     if _state.enabled and (t._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-        return update(t, op, (other,), None, record)
+        return update(t, op, (other,), None, record.apply)
     data = t._data
     try:
-        ufunc(data, other._data if isinstance(other, Tensor) else other, out=data)
+        result = write(data, other._data if isinstance(other, Tensor) else other)
     except (ValueError, TypeError) as err:
         raise _restated(op, t, (other,), err) from None
+    if result is NotImplemented:  # an operand numpy declines to combine with arrays
+        raise TypeError(f"{op}: cannot combine this {t.dtype} tensor with a {type(other).__name__}")
     bump(data)
     return t
 
@@ -212,17 +214,19 @@ def _restated(op: str, t: Tensor, others: tuple[Any, ...], err: Exception) -> Ex
             f"{op}: the other operand's shape {shapes} does not broadcast to the tensor's shape {t.shape}; "
             "an in-place op cannot change the shape of the tensor it changes"
         )
-    if "cast" in text:
-        values = [o._data if isinstance(o, Tensor) else o for o in others]
+    values = [o._data if isinstance(o, Tensor) else o for o in others]
+    kinds_known = all(isinstance(v, (np.ndarray, np.generic, int, float, bool)) for v in values)
+    if "cast" in text and kinds_known:
         return TypeError(_cast_message(op, np.result_type(t._data, *values), t.dtype))
-    return err
+    kinds = ", ".join(f"{type(v).__name__} of dtype {np.asarray(v).dtype}" for v in values)
+    return TypeError(f"{op}: cannot combine this {t.dtype} tensor with {kinds} ({err})")
 
 
 def _cast_message(op: str, result: Any, target: np.dtype) -> str:
     return (
         f"{op}: a {np.dtype(result)} result cannot be stored in place in a {target} tensor "
-        f"(PyTorch: result type can't be cast to the desired output type); convert the tensor first "
-        f"(t.astype / Tensor(t.data.astype(float))) or use an out-of-place op"
+        "(PyTorch: result type can't be cast to the desired output type); use an out-of-place op, "
+        "or a tensor of a float dtype (e.g. Tensor(t.data.astype(np.float64)))"
     )
 
 

@@ -55,6 +55,10 @@ class Tensor:
 
     __slots__ = ("_data", "_grad", "grad_fn", "name", "_requires_grad", "_hooks", "__weakref__")
 
+    # How many backward passes are being recorded (create_graph=True) in any thread: while
+    # none is, reading .data needs no further check (see _cut_graph).
+    _recording_backwards = 0
+
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
         array = _to_array(data, dtype)
         if array.dtype.kind not in "biuf":
@@ -88,7 +92,7 @@ class Tensor:
     @property
     def data(self) -> np.ndarray:
         """The values, as a numpy array (shared, not copied). Changes made through it are not tracked."""
-        if _state.backward_of is not None and self._requires_grad:
+        if self._recording_backwards and self._requires_grad and _state.backward_of is not None:
             raise _cut_graph(".data")
         return self._data
 
@@ -443,19 +447,19 @@ class Tensor:
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self += alpha * other, in place."""
-        return write_binary(self, "add_", np.add, Add.apply, other if alpha == 1 else _scaled(other, alpha))
+        return write_binary(self, "add_", np.ndarray.__iadd__, Add, other if alpha == 1 else _scaled(other, alpha))
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self -= alpha * other, in place."""
-        return write_binary(self, "sub_", np.subtract, Sub.apply, other if alpha == 1 else _scaled(other, alpha))
+        return write_binary(self, "sub_", np.ndarray.__isub__, Sub, other if alpha == 1 else _scaled(other, alpha))
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
-        return write_binary(self, "mul_", np.multiply, Mul.apply, other)
+        return write_binary(self, "mul_", np.ndarray.__imul__, Mul, other)
 
     def div_(self, other: Any) -> Tensor:
         """self /= other, in place."""
-        return write_binary(self, "div_", np.true_divide, Div.apply, other)
+        return write_binary(self, "div_", np.ndarray.__itruediv__, Div, other)
 
     __iadd__ = add_
     __isub__ = sub_
