@@ -102,9 +102,11 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _target(target: Any, dtype: Any) -> Any:
     """A loss's target: a float Tensor that requires grad as is (it gets a gradient, as in PyTorch), else an array."""
-    if _differentiable(target):
-        return target
-    return np.asarray(target.data if isinstance(target, Tensor) else target, dtype=dtype)
+    if isinstance(target, Tensor):
+        if target.requires_grad:  # requires_grad implies a float dtype
+            return target
+        target = target.data
+    return target if type(target) is np.ndarray and target.dtype == dtype else np.asarray(target, dtype=dtype)
 
 
 def _differentiable(target: Any) -> bool:

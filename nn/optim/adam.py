@@ -70,9 +70,10 @@ class Adam(Optimizer):
         """One update of every parameter whose `.grad` is set; parameters without a gradient are skipped."""
         beta1, beta2 = self.betas
         for p, state in zip(self.params, self.state):
-            if p.grad is None:
+            grad = p.grad
+            if grad is None:
                 continue
-            g = p.grad.data
+            g = grad.data
             if self.weight_decay:
                 if self.decoupled_weight_decay:
                     p.mul_(1 - self.lr * self.weight_decay)  # p -= lr * weight_decay * p

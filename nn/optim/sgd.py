@@ -65,9 +65,10 @@ class SGD(Optimizer):
     def step(self) -> None:
         """One update of every parameter whose `.grad` is set; parameters without a gradient are skipped."""
         for p, state in zip(self.params, self.state):
-            if p.grad is None:
+            grad = p.grad
+            if grad is None:
                 continue
-            g = p.grad.data
+            g = grad.data
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
             if self.momentum:
