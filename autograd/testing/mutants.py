@@ -45,7 +45,7 @@ Shape = tuple[int, ...]
 
 
 def _values(g: Any) -> np.ndarray:
-    return g.data if isinstance(g, Tensor) else np.asarray(g)
+    return g._data if isinstance(g, Tensor) else np.asarray(g)  # only to decide, never to compute
 
 
 def _scaled(g: Any, shape: Shape) -> Any:
