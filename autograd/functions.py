@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .ops.arithmetic import MatMul
-from .ops.pointwise import Maximum, Minimum, Where
+from .ops.arithmetic import MatMul, Pow
+from .ops.pointwise import LogAddExp, Maximum, Minimum, Where
 from .ops.shape import Concatenate, Stack
-from .tensor import Tensor
+from .tensor import _UNSET, Tensor
 
 
 def _t(x: Any) -> Tensor:
@@ -94,36 +94,93 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return Where.apply(cond, a, b)
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _t(x).sum(axis, keepdims)
+def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Tensor:
+    return _t(x).sum(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _t(x).mean(axis, keepdims)
+def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Tensor:
+    return _t(x).mean(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def var(x: Any, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-    return _t(x).var(axis, keepdims, correction)
+def prod(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Tensor:
+    return _t(x).prod(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _t(x).max(axis, keepdims)
+def var(
+    x: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None,
+    axis: Any = _UNSET, keepdims: Any = _UNSET,
+) -> Tensor:  # fmt: skip
+    return _t(x).var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _t(x).min(axis, keepdims)
+def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Any:
+    """PyTorch's max: of all elements; `max(t, dim)` a named tuple (values, indices); `max(a, b)` elementwise."""
+    return _t(x).max(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _t(x).logsumexp(axis, keepdims)
+def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Any:
+    """PyTorch's min: of all elements; `min(t, dim)` a named tuple (values, indices); `min(a, b)` elementwise."""
+    return _t(x).min(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    return _t(x).softmax(axis)
+def amax(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return _t(x).amax(dim, keepdim)
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    return _t(x).log_softmax(axis)
+def amin(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return _t(x).amin(dim, keepdim)
+
+
+def argmax(x: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = _UNSET) -> Tensor:
+    return _t(x).argmax(dim, keepdim, axis=axis)
+
+
+def argmin(x: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = _UNSET) -> Tensor:
+    return _t(x).argmin(dim, keepdim, axis=axis)
+
+
+def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Tensor:
+    return _t(x).logsumexp(dim, keepdim, axis=axis, keepdims=keepdims)
+
+
+def softmax(x: Any, dim: int = -1, *, axis: Any = _UNSET) -> Tensor:
+    return _t(x).softmax(dim, axis=axis)
+
+
+def log_softmax(x: Any, dim: int = -1, *, axis: Any = _UNSET) -> Tensor:
+    return _t(x).log_softmax(dim, axis=axis)
+
+
+def cumsum(x: Any, dim: int | None = None, *, axis: Any = _UNSET) -> Tensor:
+    return _t(x).cumsum(dim, axis=axis)
+
+
+def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    return _t(x).norm(p, dim, keepdim)
+
+
+def pow(x: Any, exponent: Any) -> Tensor:
+    return Pow.apply(x, exponent)
+
+
+def mm(a: Any, b: Any) -> Tensor:
+    return _t(a).mm(b)
+
+
+def round(x: Any, decimals: int = 0) -> Tensor:
+    return _t(x).round(decimals)
+
+
+def logaddexp(a: Any, b: Any) -> Tensor:
+    return LogAddExp.apply(a, b)
+
+
+def gather(x: Any, dim: int, index: Any) -> Tensor:
+    return _t(x).gather(dim, index)
+
+
+def numel(x: Any) -> int:
+    return _t(x).numel()
 
 
 def reshape(x: Any, shape: Sequence[int]) -> Tensor:
@@ -142,35 +199,45 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     return _t(x).broadcast_to(shape)
 
 
-def squeeze(x: Any, axis: Any = None) -> Tensor:
-    return _t(x).squeeze(axis)
+def squeeze(x: Any, dim: Any = None, *, axis: Any = _UNSET) -> Tensor:
+    return _t(x).squeeze(dim, axis=axis)
 
 
-def unsqueeze(x: Any, axis: int) -> Tensor:
-    return _t(x).unsqueeze(axis)
+def unsqueeze(x: Any, dim: int | None = None, *, axis: Any = _UNSET) -> Tensor:
+    return _t(x).unsqueeze(dim, axis=axis)
 
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return _t(x).flatten(start_dim, end_dim)
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def concatenate(tensors: Sequence[Any], dim: int = 0, *, axis: Any = _UNSET) -> Tensor:
+    """Join tensors along an existing dim (PyTorch's cat)."""
     if len(tensors) == 0:
         raise ValueError("concatenate needs at least one tensor")
-    return Concatenate.apply(*[_t(x) for x in tensors], axis=axis)
+    return Concatenate.apply(*[_t(x) for x in tensors], axis=_one_axis("cat", dim, axis))
 
 
 cat = concatenate
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join equally shaped tensors along a new axis."""
+def stack(tensors: Sequence[Any], dim: int = 0, *, axis: Any = _UNSET) -> Tensor:
+    """Join equally shaped tensors along a new dim."""
     if len(tensors) == 0:
         raise ValueError("stack needs at least one tensor")
-    return Stack.apply(*[_t(x) for x in tensors], axis=axis)
+    return Stack.apply(*[_t(x) for x in tensors], axis=_one_axis("stack", dim, axis))
 
 
-def split(x: Any, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
-    """Cut along `axis` into pieces of the given size, or of the listed sizes."""
-    return _t(x).split(split_size_or_sections, axis)
+def split(
+    x: Any, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: Any = _UNSET
+) -> tuple[Tensor, ...]:
+    """Cut along `dim` into pieces of the given size, or of the listed sizes."""
+    return _t(x).split(split_size_or_sections, dim, axis=axis)
+
+
+def _one_axis(op: str, dim: int, axis: Any) -> int:
+    if axis is _UNSET:
+        return dim
+    if dim != 0:
+        raise TypeError(f"{op}: give dim (PyTorch's name) or axis (numpy's), not both")
+    return axis

@@ -14,11 +14,94 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 Shape = tuple[int, ...]
+_UNSET: Any = object()  # an argument not given (None means "all dims" for dim/axis)
+
+
+class Size(int):
+    """A tensor's `.size`: the element count (numpy's meaning, so numpy code keeps working), and
+    callable as PyTorch's `size()`: `t.size()` is the shape, `t.size(dim)` one dimension."""
+
+    shape: Shape
+
+    def __new__(cls, count: int, shape: Shape) -> Size:
+        size = super().__new__(cls, count)
+        size.shape = shape
+        return size
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        try:
+            return self.shape[dim]
+        except (IndexError, TypeError):
+            raise IndexError(f"size({dim!r}): dim out of range for a tensor of shape {self.shape}") from None
+
+
+class MaxMin(NamedTuple):
+    """What `t.max(dim)` and `t.min(dim)` return, as PyTorch's named tuple: `values, indices = t.max(1)`."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _dims(op: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any, default: Any = None) -> tuple[Any, bool]:
+    """PyTorch's dim/keepdim or numpy's axis/keepdims, whichever was given: the axis and keepdims to use."""
+    if axis is not _UNSET:
+        if dim is not None and dim != default:
+            raise TypeError(f"{op}: give dim (PyTorch's name) or axis (numpy's), not both")
+        dim = axis
+    if keepdims is not _UNSET:
+        keepdim = keepdims
+    return _as_axis(dim), bool(keepdim)
+
+
+def _as_axis(dim: Any) -> Any:
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+def _extreme(t: Tensor, op: str, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Any:
+    """max/min in PyTorch's forms (all, dim -> (values, indices), other tensor) or numpy's (axis=)."""
+    reduce, elementwise, pick = (Max, Maximum, np.argmax) if op == "max" else (Min, Minimum, np.argmin)
+    if isinstance(dim, (Tensor, np.ndarray)):
+        if keepdim or axis is not _UNSET:
+            raise TypeError(f"{op}(other) is the elementwise {op}imum; it takes no dim or axis")
+        return elementwise.apply(t, dim)
+    if axis is not _UNSET or dim is None or isinstance(dim, (tuple, list)):  # numpy's meaning, or all dims
+        dim, keepdim = _dims(op, dim, keepdim, axis, keepdims)
+        return reduce.apply(t, axis=dim, keepdims=keepdim)
+    if keepdims is not _UNSET:
+        keepdim = keepdims
+    index = np.expand_dims(pick(t._data, axis=dim), dim)
+    values = t.gather(dim, index)
+    if not keepdim:
+        values, index = values.squeeze(dim), index.squeeze(dim)
+    return MaxMin(values, Tensor._wrap(index))
+
+
+def _to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
+    """The dtype and device that Tensor.to / Module.to were asked for (either may be None)."""
+    dtype, target = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, device)):
+            target = arg
+        elif arg is not None:
+            dtype = arg
+    return dtype, target
+
+
+_LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}  # fmt: skip
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -176,13 +259,20 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def size(self) -> int:
-        """Number of elements (numpy's `.size`; PyTorch's `numel()`)."""
-        return self._data.size
+    def size(self) -> Size:
+        """numpy's `.size` and PyTorch's `.size()` at once: the element count, an int that is also
+        callable -- `t.size()` gives the shape and `t.size(dim)` one dimension, as in PyTorch."""
+        return Size(self._data.size, self._data.shape)
 
     def numel(self) -> int:
         """Number of elements."""
         return self._data.size
+
+    def dim(self) -> int:
+        """Number of dimensions (PyTorch's name for `ndim`)."""
+        return self._data.ndim
+
+    ndimension = dim
 
     @property
     def dtype(self) -> np.dtype:
@@ -441,6 +531,124 @@ class Tensor:
     def all(self) -> bool:
         return bool(self._data.all())
 
+    # ----------------------------------------------------------------- PyTorch's other names
+
+    def pow(self, exponent: Any) -> Tensor:
+        return Pow.apply(self, exponent)
+
+    def mm(self, other: Any) -> Tensor:
+        """Matrix product of two 2-D tensors (PyTorch's mm; `@` and matmul broadcast)."""
+        other_shape = other.shape if isinstance(other, Tensor) else np.shape(other)
+        if self.ndim != 2 or len(other_shape) != 2:
+            raise ValueError(f"mm needs two 2-D tensors, got shapes {self.shape} and {other_shape}; use @ for others")
+        return MatMul.apply(self, other)
+
+    def t(self) -> Tensor:
+        """The transpose of a tensor of at most 2 dimensions (PyTorch's t())."""
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor of at most 2 dimensions, got shape {self.shape}; use transpose")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round half to even, as PyTorch and numpy; the gradient is 0 everywhere."""
+        return Round.apply(self, decimals=decimals)
+
+    def eq(self, other: Any) -> Tensor:
+        return self._compare(np.equal, other)
+
+    def ne(self, other: Any) -> Tensor:
+        return self._compare(np.not_equal, other)
+
+    def lt(self, other: Any) -> Tensor:
+        return self._compare(np.less, other)
+
+    def le(self, other: Any) -> Tensor:
+        return self._compare(np.less_equal, other)
+
+    def gt(self, other: Any) -> Tensor:
+        return self._compare(np.greater, other)
+
+    def ge(self, other: Any) -> Tensor:
+        return self._compare(np.greater_equal, other)
+
+    def logaddexp(self, other: Any) -> Tensor:
+        """log(exp(self) + exp(other)), stable at any size."""
+        return LogAddExp.apply(self, other)
+
+    def contiguous(self) -> Tensor:
+        """This tensor (numpy arrays need no contiguous copy for any op here)."""
+        return self
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """Tile the tensor `sizes[i]` times along each dim (PyTorch's repeat, numpy's tile)."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat: give at least one count per dim ({self.ndim}), got {sizes}")
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        spread = tuple(n for size in shape for n in (1, size))  # a new length-1 axis before each
+        tiled = tuple(n for count, size in zip(sizes, shape) for n in (count, size))
+        result = tuple(count * size for count, size in zip(sizes, shape))
+        return self.reshape(spread).broadcast_to(tiled).reshape(result)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """out[i][j] = self[index[i][j]][j] for dim 0 (and so on): PyTorch's gather, numpy's take_along_axis."""
+        positions = np.asarray(index._data if isinstance(index, Tensor) else index)
+        if positions.dtype.kind not in "iu" or positions.ndim != self.ndim:
+            raise ValueError(
+                f"gather: index must be an integer tensor with as many dims as the input ({self.ndim}), "
+                f"got dtype {positions.dtype} and shape {positions.shape}"
+            )
+        dim = dim % self.ndim
+        grid = list(np.indices(positions.shape, sparse=True))
+        grid[dim] = positions
+        return self[tuple(grid)]
+
+    @property
+    def device(self) -> device:
+        """Always the CPU: this engine computes with numpy."""
+        return CPU
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's to(): a dtype, a device ("cpu" only), both, or another tensor (its dtype)."""
+        dtype, target = _to_arguments(args, kwargs)
+        as_device(target)
+        return self if dtype is None else self.type(dtype)
+
+    def type(self, dtype: Any = None) -> Any:
+        """With a dtype: this tensor converted (in the graph for float dtypes). Without: the type's name."""
+        if dtype is None:
+            return f"autograd.{_LEGACY_NAMES.get(self.dtype.name, self.dtype.name)}"
+        dtype = np.dtype(dtype)
+        if dtype == self._data.dtype:
+            return self
+        if dtype.kind not in "biuf":
+            raise TypeError(f"tensors hold bool, integer or real float values; {dtype} is none of these")
+        if dtype.kind == "f" and self._requires_grad:
+            return Cast.apply(self, dtype=dtype)
+        return Tensor._wrap(self._data.astype(dtype))  # integer results carry no gradient, as in PyTorch
+
+    def float(self) -> Tensor:
+        return self.type(np.float32)
+
+    def double(self) -> Tensor:
+        return self.type(np.float64)
+
+    def half(self) -> Tensor:
+        return self.type(np.float16)
+
+    def long(self) -> Tensor:
+        return self.type(np.int64)
+
+    def int(self) -> Tensor:
+        return self.type(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.type(np.bool_)
+
     # ----------------------------------------------------------------- in place
     # Each changes this tensor's memory and returns the tensor itself (so `p -= lr * g` keeps
     # the Parameter). See inplace.py for the rules: versions, leaves, and recording.
@@ -562,40 +770,86 @@ class Tensor:
         return Minimum.apply(self, other)
 
     # ----------------------------------------------------------------- reductions
+    # Each takes PyTorch's `dim=` / `keepdim=` (positionally too) or numpy's `axis=` / `keepdims=`;
+    # a dim may be an int, a tuple or list of ints, or None for all.
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Sum.apply(self, axis=axis, keepdims=keepdims)
+    def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Tensor:
+        dim, keepdim = _dims("sum", dim, keepdim, axis, keepdims)
+        return Sum.apply(self, axis=dim, keepdims=keepdim)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Mean.apply(self, axis=axis, keepdims=keepdims)
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Tensor:
+        dim, keepdim = _dims("mean", dim, keepdim, axis, keepdims)
+        return Mean.apply(self, axis=dim, keepdims=keepdim)
 
-    def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-        """Variance; `correction=1` (PyTorch's default) divides by n - 1, `correction=0` by n."""
-        return Var.apply(self, axis=axis, keepdims=keepdims, correction=correction)
+    def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Tensor:
+        """Product; each element's gradient is the product of the others (exact with zeros)."""
+        dim, keepdim = _dims("prod", dim, keepdim, axis, keepdims)
+        return Prod.apply(self, axis=dim, keepdims=keepdim)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Largest values along `axis` (values only; use .data.argmax for positions)."""
-        return Max.apply(self, axis=axis, keepdims=keepdims)
+    def var(
+        self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None,
+        axis: Any = _UNSET, keepdims: Any = _UNSET,
+    ) -> Tensor:  # fmt: skip
+        """Variance; `correction=1` (PyTorch's default, or unbiased=True) divides by n - 1, `correction=0` by n."""
+        dim, keepdim = _dims("var", dim, keepdim, axis, keepdims)
+        if unbiased is not None and correction is not None:
+            raise TypeError("var: give unbiased= (PyTorch's older spelling) or correction=, not both")
+        correction = (1 if unbiased else 0) if unbiased is not None else 1 if correction is None else correction
+        return Var.apply(self, axis=dim, keepdims=keepdim, correction=correction)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Min.apply(self, axis=axis, keepdims=keepdims)
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Any:
+        """PyTorch's max: `t.max()` the largest value, `t.max(dim)` a named tuple (values, indices),
+        `t.max(other)` the elementwise maximum. numpy's `t.max(axis=...)` gives the values only."""
+        return _extreme(self, "max", dim, keepdim, axis, keepdims)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Any:
+        """PyTorch's min, mirroring max: a named tuple (values, indices) when a dim is given."""
+        return _extreme(self, "min", dim, keepdim, axis, keepdims)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return Softmax.apply(self, axis=axis)
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Largest values along dim (values only; tied maxima share the gradient)."""
+        return Max.apply(self, axis=_as_axis(dim), keepdims=keepdim)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return LogSoftmax.apply(self, axis=axis)
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return Min.apply(self, axis=_as_axis(dim), keepdims=keepdim)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        """Indices of the largest values (no gradient)."""
-        return Tensor._wrap(self._data.argmax(axis=axis))
+    def logsumexp(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET
+    ) -> Tensor:
+        dim, keepdim = _dims("logsumexp", dim, keepdim, axis, keepdims)
+        return LogSumExp.apply(self, axis=dim, keepdims=keepdim)
 
-    def argmin(self, axis: int | None = None) -> Tensor:
-        """Indices of the smallest values (no gradient)."""
-        return Tensor._wrap(self._data.argmin(axis=axis))
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        """The p-norm (2 for "fro", the default); its gradient is 0 where the norm is 0, as in PyTorch."""
+        order = 2.0 if p in ("fro", None) else float(p)
+        if not order > 0:
+            raise ValueError(f"norm: p must be positive, 'fro' or inf, got {p!r}")
+        return Norm.apply(self, p=order, axis=_as_axis(dim), keepdims=keepdim)
+
+    def cumsum(self, dim: int | None = None, *, axis: Any = _UNSET) -> Tensor:
+        """Running sums along `dim`."""
+        dim, _ = _dims("cumsum", dim, False, axis, _UNSET)
+        if dim is None:
+            raise TypeError("cumsum needs a dim, e.g. t.cumsum(0) (or t.flatten().cumsum(0) for numpy's default)")
+        return CumSum.apply(self, axis=dim)
+
+    def softmax(self, dim: int = -1, *, axis: Any = _UNSET) -> Tensor:
+        dim, _ = _dims("softmax", dim, False, axis, _UNSET, default=-1)
+        return Softmax.apply(self, axis=dim)
+
+    def log_softmax(self, dim: int = -1, *, axis: Any = _UNSET) -> Tensor:
+        dim, _ = _dims("log_softmax", dim, False, axis, _UNSET, default=-1)
+        return LogSoftmax.apply(self, axis=dim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = _UNSET) -> Tensor:
+        """Indices of the largest values (int64, no gradient); over the flattened tensor when dim is None."""
+        dim, _ = _dims("argmax", dim, keepdim, axis, _UNSET)
+        return Tensor._wrap(self._data.argmax(axis=dim, keepdims=keepdim if dim is not None else False))
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = _UNSET) -> Tensor:
+        """Indices of the smallest values (int64, no gradient); over the flattened tensor when dim is None."""
+        dim, _ = _dims("argmin", dim, keepdim, axis, _UNSET)
+        return Tensor._wrap(self._data.argmin(axis=dim, keepdims=keepdim if dim is not None else False))
 
     # ----------------------------------------------------------------- shape
 
@@ -638,16 +892,20 @@ class Tensor:
         shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
         return self.broadcast_to(shape)
 
-    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+    def squeeze(self, dim: int | tuple[int, ...] | None = None, *, axis: Any = _UNSET) -> Tensor:
         """Remove size-1 axes (all of them, or those named)."""
+        axis, _ = _dims("squeeze", dim, False, axis, _UNSET)
         try:
             shape = np.squeeze(np.empty(self.shape, dtype=bool), axis=axis).shape
         except ValueError:
             raise ValueError(f"squeeze: axis {axis} of shape {self.shape} does not have size 1") from None
         return Reshape.apply(self, shape=shape)
 
-    def unsqueeze(self, axis: int) -> Tensor:
-        """Insert a size-1 axis at position `axis`."""
+    def unsqueeze(self, dim: int | None = None, *, axis: Any = _UNSET) -> Tensor:
+        """Insert a size-1 axis at position `dim`."""
+        axis, _ = _dims("unsqueeze", dim, False, axis, _UNSET)
+        if axis is None:
+            raise TypeError("unsqueeze needs the position of the new axis, e.g. t.unsqueeze(0)")
         try:
             shape = np.expand_dims(np.empty(self.shape, dtype=bool), axis).shape
         except np.exceptions.AxisError:
@@ -665,8 +923,11 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return GetItem.apply(self, index=_normalize_index(index))
 
-    def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
-        """Cut into pieces along `axis`: pieces of `int` size (the last may be smaller), or of the listed sizes."""
+    def split(
+        self, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: Any = _UNSET
+    ) -> tuple[Tensor, ...]:
+        """Cut into pieces along `dim`: pieces of `int` size (the last may be smaller), or of the listed sizes."""
+        axis, _ = _dims("split", dim, False, axis, _UNSET, default=0)
         length = self.shape[axis]
         if isinstance(split_size_or_sections, (int, np.integer)):
             if split_size_or_sections <= 0:
@@ -746,20 +1007,24 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
 
 
 # The ops import Tensor from this module, so they are imported after the class exists.
+from .device import CPU, as_device, device  # noqa: E402
 from .grad_mode import _state  # noqa: E402
 from .inplace import update, version, write_binary  # noqa: E402
 from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
 from .ops.indexing import GetItem, SetItem, _show  # noqa: E402
 from .ops.pointwise import (  # noqa: E402
     Abs,
+    Cast,
     Clip,
     Cos,
     Exp,
     LeakyReLU,
     Log,
+    LogAddExp,
     Maximum,
     Minimum,
     ReLU,
+    Round,
     Sigmoid,
     Sin,
     Softplus,
@@ -768,7 +1033,7 @@ from .ops.pointwise import (  # noqa: E402
     Tanh,
     Where,
 )
-from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var  # noqa: E402
+from .ops.reduction import CumSum, LogSoftmax, LogSumExp, Max, Mean, Min, Norm, Prod, Softmax, Sum, Var  # noqa: E402
 from .ops.shape import BroadcastTo, Clone, Permute, Reshape  # noqa: E402
 
 __all__ = ["Tensor", "tensor"]

@@ -256,3 +256,44 @@ class Where(Function):
         ga = np.where(cond, grad, 0) if ctx.needs_input_grad[1] else None
         gb = np.where(cond, 0, grad) if ctx.needs_input_grad[2] else None
         return None, ga, gb
+
+
+class LogAddExp(Function):
+    """log(exp(a) + exp(b)), stable at any size; d/da = exp(a - out), d/db = exp(b - out)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.logaddexp(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        ga = grad * np.exp(a - out) if ctx.needs_input_grad[0] else None
+        gb = grad * np.exp(b - out) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Round(Function):
+    """x rounded to `decimals` places (halves to even, as numpy and PyTorch); its gradient is 0 everywhere."""
+
+    @staticmethod
+    def forward(ctx, x, decimals=0):
+        return np.round(x, decimals)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
+class Cast(Function):
+    """x converted to another floating dtype; the gradient is converted back by the engine."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad

@@ -188,3 +188,101 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
+
+
+def _last(x, axis: Axis):
+    """x with the reduced axes moved to the end and merged into one: shape (..., n)."""
+    if axis is None:
+        axes = tuple(range(x.ndim))
+    else:
+        axes = tuple(a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, kept + list(axes))
+    return moved.reshape(moved.shape[: len(kept)] + (-1,)), kept, axes
+
+
+def _others_product(x):
+    """For each element along the last axis, the product of all the others (exact with zeros)."""
+    if not isinstance(x, np.ndarray):  # create_graph: a product of x with each element replaced by 1
+        n = x.shape[-1]
+        spread = np.broadcast_to(x.reshape(x.shape[:-1] + (1, n)), x.shape[:-1] + (n, n))
+        return np.where(np.eye(n, dtype=bool), 1.0, spread).prod(axis=-1)
+    ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    before = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.flip(x[..., 1:], -1)], axis=-1), axis=-1), -1)
+    return before * after
+
+
+class Prod(Function):
+    """Product along `axis`; each element's gradient is the product of the others, exact even with zeros."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.save_for_backward(x)
+        ctx.axis = axis
+        return x.prod(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        flat, kept, axes = _last(x, ctx.axis)
+        others = _others_product(flat)  # shape (..., n), in the moved order
+        moved_shape = tuple(x.shape[a] for a in kept) + tuple(x.shape[a] for a in axes)
+        back = np.argsort(kept + list(axes))
+        g = grad.reshape(_kept_shape(x.shape, ctx.axis))
+        return g * np.transpose(others.reshape(moved_shape), tuple(back))
+
+
+class CumSum(Function):
+    """Running sums along `axis`; the gradient is the running sum of the gradient taken from the end."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis % x.ndim if x.ndim else 0
+        return np.cumsum(x, axis=axis) if x.ndim else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad
+        reverse = (slice(None),) * ctx.axis + (slice(None, None, -1),)
+        flipped = grad[reverse]
+        if isinstance(flipped, np.ndarray):
+            return np.cumsum(flipped, axis=ctx.axis)[reverse]
+        return CumSum.apply(flipped, axis=ctx.axis)[reverse]  # create_graph: recorded
+
+
+class Norm(Function):
+    """The p-norm along `axis` (p = 2 by default; 1, inf and any p > 0). Where the norm is 0 the
+    gradient is 0, as in PyTorch, not nan."""
+
+    @staticmethod
+    def forward(ctx, x, p=2.0, axis=None, keepdims=False):
+        a = np.abs(x)
+        if p == np.inf:
+            out = a.max(axis=axis, keepdims=True)
+        elif p == 1:
+            out = a.sum(axis=axis, keepdims=True)
+        elif p == 2:
+            out = np.sqrt((x * x).sum(axis=axis, keepdims=True))
+        else:
+            out = (a**p).sum(axis=axis, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(x, out)
+        ctx.p, ctx.axis = p, axis
+        return out if keepdims else np.squeeze(out, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        p, kept = ctx.p, _kept_shape(x.shape, ctx.axis)
+        g = grad.reshape(kept)
+        if p == 1:
+            return g * np.sign(x)
+        if p == np.inf:
+            winners = np.abs(x) == out
+            return g * np.sign(x) * winners / winners.sum(axis=ctx.axis, keepdims=True)
+        zero = out == 0
+        safe = np.where(zero, 1.0, out)
+        if p == 2:
+            return np.where(zero, 0.0, g * x / safe)
+        return np.where(zero, 0.0, g * np.sign(x) * np.abs(x) ** (p - 1) / safe ** (p - 1))
