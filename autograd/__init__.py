@@ -8,21 +8,28 @@
 True
 """
 
-from .tensor import Tensor, tensor  # noqa: I001  (tensor first: it wires up the ops)
+from .tensor import MaxMin, Size, Tensor, tensor  # noqa: I001  (tensor first: it wires up the ops)
 from .engine import grad
 from .function import Function
 from .functions import (
     abs,
+    amax,
+    amin,
+    argmax,
+    argmin,
     broadcast_to,
     cat,
     clip,
     concatenate,
     cos,
+    cumsum,
     exp,
     flatten,
+    gather,
     leaky_relu,
     log,
     log_softmax,
+    logaddexp,
     logsumexp,
     matmul,
     max,
@@ -30,9 +37,15 @@ from .functions import (
     mean,
     min,
     minimum,
+    mm,
+    norm,
+    numel,
     permute,
+    pow,
+    prod,
     relu,
     reshape,
+    round,
     sigmoid,
     sin,
     softmax,
@@ -49,7 +62,9 @@ from .functions import (
     var,
     where,
 )
+from . import accelerator, backends, cuda
 from .anomaly import AnomalyError, detect_anomaly
+from .device import device, get_default_device, set_default_device
 from .grad_mode import enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from .numerical import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .drawing import render, to_dot
@@ -64,4 +79,6 @@ __all__ = [
     "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt",
     "squeeze", "stack", "step", "sum", "tanh", "transpose", "unsqueeze", "var", "where",
+    "MaxMin", "Size", "amax", "amin", "argmax", "argmin", "cumsum", "gather", "logaddexp", "mm", "norm", "numel",
+    "pow", "prod", "round", "accelerator", "backends", "cuda", "device", "get_default_device", "set_default_device",
 ]  # fmt: skip

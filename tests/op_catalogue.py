@@ -75,9 +75,10 @@ def binary(draw: Any, lo: float = -3.0, hi: float = 3.0, b_lo: float | None = No
 
 
 @st.composite
-def reduction(draw: Any, lo: float = -3.0, hi: float = 3.0, tie_free: bool = False, allow_tuple: bool = True) -> Any:
+def reduction(draw: Any, lo: float = -3.0, hi: float = 3.0, tie_free: bool = False, allow_tuple: bool = True,
+              kinks: Sequence[float] = ()) -> Any:  # fmt: skip
     shape = draw(shapes())
-    a = draw(array(shape, lo, hi, min_gap=0.05 if tie_free else 0.0))
+    a = draw(array(shape, lo, hi, kinks, min_gap=0.05 if tie_free else 0.0))
     return (a,), draw(axis_and_keepdims(shape, allow_tuple))
 
 
@@ -217,6 +218,41 @@ def setitem(x: Any, value: Any, index: Any) -> Any:
     out = x.clone() if isinstance(x, ag.Tensor) else x.copy()
     out[index] = value
     return out
+
+
+@st.composite
+def with_zeros(draw: Any) -> Any:
+    """A reduction's inputs where some elements are exactly 0 (the product's hard case)."""
+    (a,), kwargs = draw(reduction(-2.0, 2.0))
+    if a.size:
+        a = a.copy()
+        a.reshape(-1)[draw(st.lists(st.integers(0, a.size - 1), min_size=1, max_size=2))] = 0.0
+    return (a,), kwargs
+
+
+@st.composite
+def repeat_inputs(draw: Any) -> Any:
+    shape = draw(shapes(max_dims=3, max_side=3))
+    counts = tuple(draw(st.lists(st.integers(1, 3), min_size=len(shape), max_size=len(shape) + 1)))
+    return (draw(array(shape)),), {"counts": counts}
+
+
+@st.composite
+def gather_inputs(draw: Any) -> Any:
+    shape = draw(shapes(min_dims=1, max_side=4))
+    dim = draw(st.integers(0, len(shape) - 1))
+    index_shape = tuple(draw(st.integers(1, 4)) if i == dim else n for i, n in enumerate(shape))
+    index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, shape[dim] - 1)))
+    return (draw(array(shape)),), {"dim": dim, "index": index}
+
+
+def norm(p: float) -> Callable[..., Any]:
+    """The reference p-norm along `axis`, with numpy."""
+
+    def ref(a: np.ndarray, axis: Any = None, keepdims: bool = False) -> Any:
+        return np.sum(np.abs(a) ** p, axis=axis, keepdims=keepdims) ** (1 / p)
+
+    return ref
 
 
 @st.composite
@@ -370,6 +406,17 @@ CATALOGUE: list[Op] = [
     Op("concatenate", lambda *xs, axis: ag.concatenate(xs, axis=axis), lambda *xs, axis: np.concatenate(xs, axis),
        join_inputs(new_axis=False)),
     Op("stack", lambda *xs, axis: ag.stack(xs, axis=axis), lambda *xs, axis: np.stack(xs, axis), join_inputs(True)),
+    Op("prod", lambda a, **k: a.prod(**k), lambda a, **k: np.prod(a, **k), reduction(-2.0, 2.0)),
+    Op("prod_with_zeros", lambda a, **k: a.prod(**k), lambda a, **k: np.prod(a, **k), with_zeros()),
+    Op("cumsum", lambda a, axis: a.cumsum(axis), lambda a, axis: np.cumsum(a, axis), along_axis()),
+    Op("norm2", lambda a, axis, keepdims: a.norm(2, axis, keepdims), norm(2), reduction(kinks=(0.0,))),
+    Op("norm1", lambda a, axis, keepdims: a.norm(1, axis, keepdims), norm(1), reduction(kinks=(0.0,)), smooth=False),
+    Op("norm3", lambda a, axis, keepdims: a.norm(3, axis, keepdims), norm(3), reduction(kinks=(0.0,))),
+    Op("logaddexp", ag.logaddexp, np.logaddexp, binary()),
+    Op("round", ag.round, np.round, unary(kinks=(-2.5, -1.5, -0.5, 0.5, 1.5, 2.5)), smooth=False),
+    Op("repeat", lambda a, counts: a.repeat(*counts), lambda a, counts: np.tile(a, counts), repeat_inputs()),
+    Op("gather", lambda a, dim, index: a.gather(dim, index),
+       lambda a, dim, index: np.take_along_axis(a, index, dim), gather_inputs()),
     Op("split", lambda a, sections, axis: _split_sum(a.split(sections, axis)),
        lambda a, sections, axis: _split_sum(_numpy_split(a, sections, axis)), split_inputs()),
 ]  # fmt: skip

@@ -267,15 +267,16 @@ class Norm(Function):
             out = np.sqrt((x * x).sum(axis=axis, keepdims=True))
         else:
             out = (a**p).sum(axis=axis, keepdims=True) ** (1 / p)
-        ctx.save_for_backward(x, out)
+        out = out if keepdims else np.squeeze(out, axis=axis)
+        ctx.save_for_backward(x, out)  # the output itself, so create_graph maps it to the graph
         ctx.p, ctx.axis = p, axis
-        return out if keepdims else np.squeeze(out, axis=axis)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         p, kept = ctx.p, _kept_shape(x.shape, ctx.axis)
-        g = grad.reshape(kept)
+        g, out = grad.reshape(kept), out.reshape(kept)
         if p == 1:
             return g * np.sign(x)
         if p == np.inf:
