@@ -93,6 +93,20 @@ class Function:
         """The op's name, as PyTorch's `grad_fn.name()` gives it."""
         return type(self).__name__
 
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """Where this node sends gradients, as PyTorch lists them: `(node, 0)` per input, an
+        `AccumulateGrad` for a leaf that requires grad, `(None, 0)` for a constant."""
+        from .inplace import inputs_then  # inplace.py imports this module
+
+        edges = []
+        for x, needed in zip(inputs_then(self) or (), self.needs_input_grad):
+            if not needed or not isinstance(x, Tensor):
+                edges.append((None, 0))
+            else:
+                edges.append((x.grad_fn if x.grad_fn is not None else AccumulateGrad(x), 0))
+        return tuple(edges)
+
     def __repr__(self) -> str:
         state = " (freed)" if getattr(self, "_inputs", None) is None else ""
         return f"<{type(self).__name__} node #{getattr(self, '_seq', '?')}{state}>"
@@ -154,6 +168,21 @@ class Function:
         out_tensor.grad_fn = node
         out_tensor._requires_grad = True
         return out_tensor
+
+
+class AccumulateGrad:
+    """What `next_functions` shows for a leaf that requires grad: its gradient is added into `variable.grad`."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad for {self.variable.name or 'a leaf of shape ' + str(self.variable.shape)}>"
 
 
 def _explain(cls: type, raw: list[Any], err: ValueError) -> None:
