@@ -175,7 +175,7 @@ def _run(
                 if create_graph:
                     input_grads = _backward_recorded(node, g, produced[node])
                 else:
-                    input_grads = node.backward(node, g)
+                    input_grads = node.backward(node, g if node._array_io else Tensor._wrap(g))
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
                 if len(input_grads) != len(inputs):
@@ -253,11 +253,12 @@ def _saved_as_tensors(node: Function, output: Tensor) -> tuple[Any, ...]:
     mapped = []
     inputs = inputs_then(node)
     for value in node.saved_tensors:
-        if value is output._data:
+        data = value._data if isinstance(value, Tensor) else value  # a Function may save tensors
+        if data is output._data:
             mapped.append(output)
             continue
         for x in inputs:
-            if isinstance(x, Tensor) and x._data is value:
+            if isinstance(x, Tensor) and x._data is data:
                 mapped.append(x)
                 break
         else:

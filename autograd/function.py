@@ -1,6 +1,6 @@
-"""`Function`: the base class of every differentiable operation, built-in or yours.
+"""`Function`: the base class of every differentiable operation, yours or built-in.
 
-An op is a subclass with two static methods that work on plain arrays:
+Your op is a subclass with two static methods, written as in PyTorch:
 
     class Square(Function):
         @staticmethod
@@ -15,6 +15,11 @@ An op is a subclass with two static methods that work on plain arrays:
 
     y = Square.apply(t)
 
+As in PyTorch, `forward` receives the tensors themselves and runs under no_grad (so
+`x.clamp(min=0)` or `np.exp(x)` just compute), and `backward` receives the gradient as a
+tensor; either may return tensors or arrays. The built-in ops subclass `Op` instead, whose
+forward and backward take plain ndarrays: the same code, without wrapping on the hot path.
+
 `apply` unwraps the inputs, runs `forward` on a new instance of the subclass (the `ctx`)
 and, when grad mode is on and some input requires grad, makes that instance the returned
 tensor's `grad_fn`: it is both the `ctx` the two methods receive and the node in the graph.
@@ -27,9 +32,9 @@ the input's shape and casts it to the input's dtype, so ops never repeat that bo
 Likewise, when numpy says forward's inputs do not broadcast, `apply` re-raises the error
 with the op's name and every input's shape.
 
-Higher derivatives come from the same `backward`. Normally it receives ndarrays. With
-`create_graph=True` it receives Tensors instead (the gradient, and `saved_tensors` mapped
-back to the graph's own tensors), and because Tensor speaks numpy's protocols, the same
+Higher derivatives come from the same `backward`. With `create_graph=True` it receives the
+graph's own tensors (the gradient, and `saved_tensors` mapped back to the tensors of the
+graph; an `Op` gets ndarrays otherwise), and because Tensor speaks numpy's protocols, the same
 numpy code -- operators, methods such as `.sum()`, and ufuncs such as `np.exp` -- records
 the backward pass as a graph. So write backward with operators, array methods and numpy
 ufuncs, and pass everything it differentiates through `save_for_backward`; values kept as
@@ -76,6 +81,8 @@ class Function:
 
     # Hooks registered on the output tensor (a non-leaf); see Tensor.register_hook.
     _hooks: ClassVar[tuple] = ()
+    # False: forward and backward see Tensors, as in PyTorch. Op (the built-in ops) sets True: ndarrays.
+    _array_io: ClassVar[bool] = False
 
     @staticmethod
     def forward(ctx: Any, *inputs: Any, **attrs: Any) -> np.ndarray:
@@ -134,7 +141,10 @@ class Function:
             n = len(needs)
             node.needs_input_grad = _NO_NEEDS[n] if n < len(_NO_NEEDS) else (False,) * n
             try:
-                out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
+                if cls._array_io:
+                    out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
+                else:
+                    out = _forward_on_tensors(cls, node, inputs, attrs)
             except ValueError as err:
                 _explain(cls, raw, err)
                 raise
@@ -155,7 +165,10 @@ class Function:
         if state.anomaly:
             node._created_at = user_stack()
         try:
-            out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
+            if cls._array_io:
+                out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
+            else:
+                out = _forward_on_tensors(cls, node, inputs, attrs)
         except ValueError as err:
             _explain(cls, raw, err)
             raise
@@ -168,6 +181,29 @@ class Function:
         out_tensor.grad_fn = node
         out_tensor._requires_grad = True
         return out_tensor
+
+
+class Op(Function):
+    """A built-in op: forward and backward work on plain ndarrays (and on the graph's tensors
+    under create_graph), which saves wrapping every value on the hot path."""
+
+    _array_io = True
+
+
+def _forward_on_tensors(cls: type[Function], ctx: Function, inputs: tuple, attrs: Mapping[str, Any]) -> np.ndarray:
+    """Run a user Function's forward as PyTorch does: on the tensors themselves, recording nothing."""
+    enabled = _grad_state.enabled
+    _grad_state.enabled = False
+    try:
+        out = cls.forward(ctx, *inputs, **attrs)
+    finally:
+        _grad_state.enabled = enabled
+    if isinstance(out, Tensor):
+        return out._data
+    array = np.asarray(out)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{cls.__name__}.forward returned {type(out).__name__}; return a Tensor or a numeric array")
+    return array
 
 
 class AccumulateGrad:
@@ -187,7 +223,9 @@ class AccumulateGrad:
 
 def _explain(cls: type, raw: list[Any], err: ValueError) -> None:
     """Restate numpy's broadcasting error with the op's name and the shapes; other errors pass through."""
-    if len(raw) < 2 or "could not be broadcast" not in str(err):
+    text = str(err)  # numpy's own words, or the numpy bridge's (a user's forward works on tensors)
+    ours = text.startswith(cls.__name__.lower() + ":")  # already said by the op itself
+    if len(raw) < 2 or ours or not ("could not be broadcast" in text or text.endswith("do not broadcast")):
         return
     shapes = " and ".join(str(np.shape(a)) for a in raw)
     raise ValueError(

@@ -73,6 +73,8 @@ def version(array: np.ndarray) -> int:
 def check_saved(node: Function, output: Tensor) -> None:
     """Raise if an array `node` saved for backward was written in place after the node was made."""
     for value in node.saved_tensors:
+        if isinstance(value, Tensor):  # a Function may save tensors
+            value = value._data
         if not isinstance(value, np.ndarray):
             continue
         root = _root(value)

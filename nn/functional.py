@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+from autograd.function import Op
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -16,7 +18,7 @@ def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else ag.tensor(x)
 
 
-class Linear(ag.Function):
+class Linear(Op):
     """x @ weight.T + bias as one op: one node in the graph (and in pictures) instead of three.
 
     x is (..., in_features), weight (out_features, in_features), bias (out_features,).
@@ -90,6 +92,37 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, generator: np.random.
     return x * (keep / (1 - p)).astype(x.dtype)
 
 
+def _reduction(reduction: Any, size_average: Any, reduce: Any, stacklevel: int = 3) -> Any:
+    """The reduction to use: `reduction`, unless PyTorch's deprecated `size_average` / `reduce` keywords are given.
+
+    They are read as PyTorch reads them (None counts as True): reduce false gives "none", else
+    size_average false gives "sum", else "mean"; and, as in PyTorch, giving either warns
+    (UserWarning) with the `reduction=` to use instead.
+    """
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    legacy = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{legacy}' instead.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+    return legacy
+
+
+def check_reduction(reduction: Any) -> None:
+    """A ValueError unless `reduction` is "mean", "sum" or "none"."""
+    if reduction not in REDUCTIONS:
+        hint = (
+            "; PyTorch's deprecated size_average / reduce are taken by keyword only"
+            if reduction is None or isinstance(reduction, bool)
+            else ""
+        )
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}{hint}")
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -97,7 +130,8 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_reduction(reduction)
+    return loss
 
 
 def _target(target: Any, dtype: Any) -> Any:
@@ -122,7 +156,7 @@ def _same_shape(name: str, input: Tensor, target: Any) -> None:
         )
 
 
-class MSE(ag.Function):
+class MSE(Op):
     """Squared error (y - t)**2 reduced by mean, sum or none, times `scale`, as one op."""
 
     @staticmethod
@@ -144,16 +178,24 @@ class MSE(ag.Function):
         return gy, -gy if ctx.needs_input_grad[1] else None
 
 
-def mse_loss(input: Any, target: Any, reduction: str = "mean", halved: bool = False) -> Tensor:
+def mse_loss(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    halved: bool = False,
+    *,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+) -> Tensor:
     """Mean squared error; `halved=True` gives the seeds' 0.5 * mean((y - t)**2), whose gradient is (y - t) / N.
 
     A target that requires grad gets one too (the negated input's), as in PyTorch.
     """
+    reduction = _reduction(reduction, size_average, reduce)
     input = _tensor(input)
     target = _target(target, input.dtype)
     _same_shape("mse_loss", input, target)
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_reduction(reduction)
     return MSE.apply(input, target, reduction=reduction, scale=0.5 if halved else 1.0)
 
 
@@ -184,7 +226,7 @@ def _target_index(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(indices.size), indices.reshape(-1)
 
 
-class CrossEntropy(ag.Function):
+class CrossEntropy(Op):
     """-sum(w * log_softmax(z)) per row, reduced: softmax and cross-entropy fused into one op.
 
     `target` is class indices or rows of class weights w (one-hot or probabilities). The
@@ -239,23 +281,38 @@ class CrossEntropy(ag.Function):
         return gz, gw
 
 
-def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+) -> Tensor:
     """Softmax cross-entropy from raw logits (N, C), stable at any logit size.
 
     `target` is class indices (N,) or one-hot / probability rows (N, C): the seeds use both.
     Probability rows that require grad get a gradient, as in PyTorch.
     """
+    reduction = _reduction(reduction, size_average, reduce)
     logits = _tensor(input)
     checked = _targets(target, logits, "cross_entropy")
     if checked.dtype.kind == "f" and _differentiable(target):
         checked = target
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_reduction(reduction)
     return CrossEntropy.apply(logits, checked, reduction=reduction)
 
 
-def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+) -> Tensor:
     """Negative log-likelihood from log-probabilities (N, C) and class indices (N,)."""
+    reduction = _reduction(reduction, size_average, reduce)
     log_probs = _tensor(input)
     target = _targets(target, log_probs, "nll_loss")
     weights = _one_hot(target, log_probs.shape[-1], log_probs.dtype) if target.dtype.kind in "iu" else target
@@ -265,7 +322,7 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 EPSILON = float(np.float32(1e-12))  # PyTorch's floor on p (1 - p) in BCE's gradient: 1e-12, a float32 constant there
 
 
-class BinaryCrossEntropy(ag.Function):
+class BinaryCrossEntropy(Op):
     """-(t log p + (1 - t) log(1 - p)), each log floored at -100, reduced: one op, as in PyTorch.
 
     d/dp = (p - t) / max(p (1 - p), EPSILON), finite even for a saturated sigmoid (p == 1.0);
@@ -308,26 +365,41 @@ def _probabilities(name: str, what: str, values: np.ndarray) -> None:
         )
 
 
-def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+) -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log floored at -100, as in PyTorch.
 
     A target that requires grad gets one too (-logit(p)), as in PyTorch.
     """
+    reduction = _reduction(reduction, size_average, reduce)
     p = _tensor(input)
     t = _target(target, p.dtype)
     _same_shape("binary_cross_entropy", p, t)
     _probabilities("binary_cross_entropy", "input", p.data)
     _probabilities("binary_cross_entropy", "target", t.data if isinstance(t, Tensor) else t)
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_reduction(reduction)
     return BinaryCrossEntropy.apply(p, t, reduction=reduction)
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+) -> Tensor:
     """Binary cross-entropy of sigmoid(x), computed from x stably: softplus(x) - t * x.
 
     A target that requires grad gets one too (-x), as in PyTorch.
     """
+    reduction = _reduction(reduction, size_average, reduce)
     x = _tensor(input)
     t = _target(target, x.dtype)
     _same_shape("binary_cross_entropy_with_logits", x, t)

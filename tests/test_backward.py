@@ -536,7 +536,7 @@ def test_custom_function_sees_which_inputs_need_a_gradient() -> None:
     assert b.grad is None  # a gradient returned for an input that does not need one is dropped
 
 
-def test_custom_function_saved_tensors_are_the_saved_arrays() -> None:
+def test_custom_function_saved_tensors_are_what_forward_saved() -> None:
     got = []
 
     class Keep(ag.Function):
@@ -555,7 +555,7 @@ def test_custom_function_saved_tensors_are_the_saved_arrays() -> None:
     y = Keep.apply(a)
     y.sum().backward()
     ((saved_a, saved_out),) = got
-    assert saved_a is a.data and saved_out is y.data
+    assert saved_a is a and saved_out.data is y.data  # the tensors themselves, as in PyTorch
 
 
 def test_custom_function_under_no_grad_records_nothing() -> None:

@@ -1,1 +1,1 @@
-"""The built-in differentiable ops, each a `Function` with forward beside backward."""
+"""The built-in differentiable ops, each an `Op` (a Function on ndarrays) with forward beside backward."""

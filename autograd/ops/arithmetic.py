@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from ..function import Function
+from ..function import Op
 
 
-class Add(Function):
+class Add(Op):
     @staticmethod
     def forward(ctx, a, b):
         return np.add(a, b)
@@ -23,7 +23,7 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
         return np.subtract(a, b)
@@ -33,7 +33,7 @@ class Sub(Function):
         return grad, -grad
 
 
-class Mul(Function):
+class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad
@@ -48,7 +48,7 @@ class Mul(Function):
         return ga, gb
 
 
-class Div(Function):
+class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # only what backward reads
@@ -63,7 +63,7 @@ class Div(Function):
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Op):
     @staticmethod
     def forward(ctx, a):
         return np.negative(a)
@@ -78,7 +78,7 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float, np.number))
 
 
-class Pow(Function):
+class Pow(Op):
     """a ** b, for a tensor or a constant on either side.
 
     d/da = b * a**(b-1), 0 where b == 0; d/db = a**b * log(a), 0 where a == 0 and b >= 0
@@ -137,7 +137,7 @@ def _matmul_error(a: Any, b: Any) -> ValueError:
     return ValueError(f"matmul: the batch dimensions of shapes {sa} and {sb} do not broadcast")
 
 
-class MatMul(Function):
+class MatMul(Op):
     """a @ b with numpy's rules: 1-D operands are promoted to matrices, batch dims broadcast."""
 
     @staticmethod

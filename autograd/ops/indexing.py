@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..function import Function
+from ..function import Op
 
 
 def _is_basic(index: tuple[Any, ...]) -> bool:
@@ -30,7 +30,7 @@ def _scatter(grad: np.ndarray, shape: tuple[int, ...], index: tuple[Any, ...]) -
     return out
 
 
-class GetItem(Function):
+class GetItem(Op):
     @staticmethod
     def forward(ctx, x, index):
         try:
@@ -47,7 +47,7 @@ class GetItem(Function):
         return _scatter(grad, ctx.shape, ctx.index)
 
 
-class IndexScatter(Function):
+class IndexScatter(Op):
     """Adds `grad` into zeros of `shape` at `index`: GetItem's gradient, and its adjoint."""
 
     @staticmethod
@@ -60,7 +60,7 @@ class IndexScatter(Function):
         return grad[ctx.index]
 
 
-class SetItem(Function):
+class SetItem(Op):
     """x with x[index] set to value: what `t[index] = value` records. Overwritten elements pass no gradient to x."""
 
     @staticmethod

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..function import Op
 
 
-class Exp(Function):
+class Exp(Op):
     @staticmethod
     def forward(ctx, x):
         out = np.exp(x)
@@ -25,7 +25,7 @@ class Exp(Function):
         return grad * out
 
 
-class Log(Function):
+class Log(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -37,7 +37,7 @@ class Log(Function):
         return grad / x
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     @staticmethod
     def forward(ctx, x):
         out = np.sqrt(x)
@@ -50,7 +50,7 @@ class Sqrt(Function):
         return grad / (2 * out)
 
 
-class Abs(Function):
+class Abs(Op):
     """|x|; its gradient sign(x) is 0 at 0."""
 
     @staticmethod
@@ -64,7 +64,7 @@ class Abs(Function):
         return grad * np.sign(x)
 
 
-class Sin(Function):
+class Sin(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -76,7 +76,7 @@ class Sin(Function):
         return grad * np.cos(x)
 
 
-class Cos(Function):
+class Cos(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -88,7 +88,7 @@ class Cos(Function):
         return -grad * np.sin(x)
 
 
-class Tanh(Function):
+class Tanh(Op):
     @staticmethod
     def forward(ctx, x):
         out = np.tanh(x)
@@ -101,7 +101,7 @@ class Tanh(Function):
         return grad * (1 - out * out)
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     """1 / (1 + exp(-x)); where exp(-x) overflows (x < -709) the result is its limit, exactly 0."""
 
     @staticmethod
@@ -117,7 +117,7 @@ class Sigmoid(Function):
         return grad * out * (1 - out)
 
 
-class ReLU(Function):
+class ReLU(Op):
     """max(x, 0); gradient 1 where x > 0, else 0 (so 0 at 0)."""
 
     @staticmethod
@@ -132,7 +132,7 @@ class ReLU(Function):
         return grad * (out > 0)
 
 
-class LeakyReLU(Function):
+class LeakyReLU(Op):
     """x where x > 0, else negative_slope * x; gradient negative_slope at 0."""
 
     @staticmethod
@@ -147,7 +147,7 @@ class LeakyReLU(Function):
         return grad * np.where(x > 0, 1.0, ctx.negative_slope)
 
 
-class Softplus(Function):
+class Softplus(Op):
     """log(1 + exp(x)), stable for large |x|; its derivative is sigmoid(x)."""
 
     @staticmethod
@@ -172,7 +172,7 @@ def _stable_sigmoid(x):
     return np.where(positive, 1, z) / (1 + z)
 
 
-class Step(Function):
+class Step(Op):
     """The seeds' step function: 1 where x > 0, else 0. Its gradient is 0 everywhere."""
 
     @staticmethod
@@ -189,7 +189,7 @@ def _tie_share(a, b):
     return (a > b) + 0.5 * (a == b)
 
 
-class Maximum(Function):
+class Maximum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -202,7 +202,7 @@ class Maximum(Function):
         return grad * share, grad * (1 - share)
 
 
-class Minimum(Function):
+class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -215,7 +215,7 @@ class Minimum(Function):
         return grad * share, grad * (1 - share)
 
 
-class Clip(Function):
+class Clip(Op):
     """x limited to [min, max] (either may be None); gradient 1 inside, edges included."""
 
     @staticmethod
@@ -235,7 +235,7 @@ class Clip(Function):
         return grad
 
 
-class Where(Function):
+class Where(Op):
     """a where condition holds, else b; the condition is a constant."""
 
     @staticmethod
@@ -258,7 +258,7 @@ class Where(Function):
         return None, ga, gb
 
 
-class LogAddExp(Function):
+class LogAddExp(Op):
     """log(exp(a) + exp(b)), stable at any size; d/da = exp(a - out), d/db = exp(b - out)."""
 
     @staticmethod
@@ -275,7 +275,7 @@ class LogAddExp(Function):
         return ga, gb
 
 
-class Round(Function):
+class Round(Op):
     """x rounded to `decimals` places (halves to even, as numpy and PyTorch); its gradient is 0 everywhere."""
 
     @staticmethod
@@ -287,7 +287,7 @@ class Round(Function):
         return grad * 0
 
 
-class Cast(Function):
+class Cast(Op):
     """x converted to another floating dtype; the gradient is converted back by the engine."""
 
     @staticmethod

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..function import Function
+from ..function import Op
 
 Axis = Any  # None, int or tuple of ints
 
@@ -34,7 +34,7 @@ def _spread(grad, shape: tuple[int, ...], axis: Axis, scale: float = 1.0):
     return np.broadcast_to(kept if scale == 1.0 else kept * scale, shape)
 
 
-class Sum(Function):
+class Sum(Op):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.shape, ctx.axis = x.shape, axis
@@ -53,7 +53,7 @@ def _count(shape: tuple[int, ...], axis: Axis) -> int:
     return math.prod(shape[i] for i in {a % len(shape) for a in axes}) if shape else 1
 
 
-class Mean(Function):
+class Mean(Op):
     """Mean along `axis`; nan over an empty axis (0 / 0), as in PyTorch."""
 
     @staticmethod
@@ -73,7 +73,7 @@ class Mean(Function):
         return _spread(grad, ctx.shape, ctx.axis, 1 / ctx.count)
 
 
-class Var(Function):
+class Var(Op):
     """Variance with Bessel's `correction` (1, PyTorch's default, divides by n - 1; 0 by n).
 
     As in PyTorch, the divisor is max(0, n - correction): where it is 0 the variance is inf
@@ -106,7 +106,7 @@ class Var(Function):
         return grad * np.where(centred == 0, np.nan, infinite)
 
 
-class Max(Function):
+class Max(Op):
     """Largest element along `axis`; tied maxima share the gradient evenly."""
 
     _pick = staticmethod(np.max)
@@ -138,7 +138,7 @@ def _stable_max(x: np.ndarray, axis: Axis) -> np.ndarray:
     return np.where(np.isfinite(m), m, 0)
 
 
-class LogSumExp(Function):
+class LogSumExp(Op):
     """log(sum(exp(x))) along `axis`, finite for logits of any size."""
 
     @staticmethod
@@ -156,7 +156,7 @@ class LogSumExp(Function):
         return grad.reshape(ctx.kept) * np.exp(x - out.reshape(ctx.kept))
 
 
-class Softmax(Function):
+class Softmax(Op):
     """exp(x) / sum(exp(x)) along `axis`, shifted by the max so it never overflows."""
 
     @staticmethod
@@ -173,7 +173,7 @@ class Softmax(Function):
         return out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     """x - logsumexp(x) along `axis`: finite even where softmax underflows to 0."""
 
     @staticmethod
@@ -213,7 +213,7 @@ def _others_product(x):
     return before * after
 
 
-class Prod(Function):
+class Prod(Op):
     """Product along `axis`; each element's gradient is the product of the others, exact even with zeros."""
 
     @staticmethod
@@ -233,7 +233,7 @@ class Prod(Function):
         return g * np.transpose(others.reshape(moved_shape), tuple(back))
 
 
-class CumSum(Function):
+class CumSum(Op):
     """Running sums along `axis`; the gradient is the running sum of the gradient taken from the end."""
 
     @staticmethod
@@ -252,7 +252,7 @@ class CumSum(Function):
         return CumSum.apply(flipped, axis=ctx.axis)[reverse]  # create_graph: recorded
 
 
-class Norm(Function):
+class Norm(Op):
     """The p-norm along `axis` (p = 2 by default; 1, inf and any p > 0). Where the norm is 0 the
     gradient is 0, as in PyTorch, not nan."""
 

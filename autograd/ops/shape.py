@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..function import Op
 
 
-class Clone(Function):
+class Clone(Op):
     """A copy of the values that stays in the graph (the gradient passes through unchanged)."""
 
     @staticmethod
@@ -19,7 +19,7 @@ class Clone(Function):
         return grad
 
 
-class Reshape(Function):
+class Reshape(Op):
     """Same elements, new shape (reshape, view, squeeze, unsqueeze and flatten use it)."""
 
     @staticmethod
@@ -37,7 +37,7 @@ class Reshape(Function):
         return grad.reshape(ctx.in_shape)
 
 
-class Permute(Function):
+class Permute(Op):
     """Reorder the axes; backward applies the inverse order."""
 
     @staticmethod
@@ -52,7 +52,7 @@ class Permute(Function):
         return np.transpose(grad, ctx.inverse)
 
 
-class BroadcastTo(Function):
+class BroadcastTo(Op):
     """A read-only broadcast view; its gradient is summed back to the input's shape by the engine."""
 
     @staticmethod
@@ -70,7 +70,7 @@ class BroadcastTo(Function):
         return grad
 
 
-class Concatenate(Function):
+class Concatenate(Op):
     """Join tensors along an existing axis; backward hands each input its slice."""
 
     @staticmethod
@@ -93,7 +93,7 @@ class Concatenate(Function):
         return tuple(grad[lead + (slice(edges[i], edges[i + 1]),)] for i in range(len(edges) - 1))
 
 
-class Stack(Function):
+class Stack(Op):
     """Join equally shaped tensors along a new axis; backward hands each input its slice."""
 
     @staticmethod

@@ -120,7 +120,9 @@ def function_classes(packages: Sequence[str]) -> list[type]:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())
         module = cls.__module__
-        if any(module == p or module.startswith(p + ".") for p in packages) and not module.startswith(__package__):
+        has_backward = cls.backward is not Function.backward  # not an abstract base such as Op
+        if any(module == p or module.startswith(p + ".") for p in packages) and not module.startswith(__package__) \
+                and has_backward:
             found.append(cls)
     return sorted(set(found), key=lambda c: (c.__module__, c.__qualname__))
 
