@@ -63,6 +63,56 @@ from .functions import (
     where,
 )
 from . import accelerator, backends, cuda
+from .dtypes import (
+    bool,
+    double,
+    finfo,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    iinfo,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .factories import (
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    zeros,
+    zeros_like,
+)
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .serialization import load, save
 from .anomaly import AnomalyError, detect_anomaly
 from .device import device, get_default_device, set_default_device
 from .grad_mode import enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
@@ -81,4 +131,11 @@ __all__ = [
     "squeeze", "stack", "step", "sum", "tanh", "transpose", "unsqueeze", "var", "where",
     "MaxMin", "Size", "amax", "amin", "argmax", "argmin", "cumsum", "gather", "logaddexp", "mm", "norm", "numel",
     "pow", "prod", "round", "accelerator", "backends", "cuda", "device", "get_default_device", "set_default_device",
+    "bool", "double", "finfo", "float", "float16", "float32", "float64", "get_default_dtype", "half", "iinfo", "int",
+    "int8", "int16", "int32", "int64", "long", "set_default_dtype", "short", "uint8",
+    "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor", "arange",
+    "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "linspace", "ones", "ones_like",
+    "rand", "rand_like", "randint", "randn", "randn_like", "zeros", "zeros_like",
+    "Generator", "default_generator", "get_rng_state", "initial_seed", "manual_seed", "seed", "set_rng_state",
+    "load", "save",
 ]  # fmt: skip

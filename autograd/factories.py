@@ -427,3 +427,25 @@ __all__ = [
     "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "rand", "randn", "randint", "zeros_like",
     "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "from_numpy", "as_tensor",
 ]  # fmt: skip
+
+
+def _legacy(dtype: Any, name: str) -> Any:
+    def construct(*args: Any) -> Tensor:
+        if args and all(isinstance(a, (builtins.int, np.integer)) and not isinstance(a, builtins.bool) for a in args):
+            return Tensor(np.zeros(_dims(name, args), dtype=dtype))  # FloatTensor(2, 3): a tensor of that size
+        if len(args) != 1:
+            raise TypeError(f"{name}() takes data (a list or array) or sizes (ints), got {args!r}")
+        return Tensor(np.array(args[0]._data if isinstance(args[0], Tensor) else args[0], dtype=dtype))
+
+    construct.__name__ = construct.__qualname__ = name
+    construct.__doc__ = f"PyTorch's legacy {name}(data) or {name}(*sizes): a {np.dtype(dtype)} tensor."
+    return construct
+
+
+FloatTensor = _legacy(np.float32, "FloatTensor")
+DoubleTensor = _legacy(np.float64, "DoubleTensor")
+HalfTensor = _legacy(np.float16, "HalfTensor")
+LongTensor = _legacy(np.int64, "LongTensor")
+IntTensor = _legacy(np.int32, "IntTensor")
+ByteTensor = _legacy(np.uint8, "ByteTensor")
+BoolTensor = _legacy(np.bool_, "BoolTensor")

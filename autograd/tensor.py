@@ -1,9 +1,11 @@
 """`Tensor`: an ndarray that remembers how it was computed, so gradients can flow back.
 
-dtype policy:
+dtype policy (PyTorch's, with float64 as the default float dtype):
 - numpy arrays keep their dtype (float32 stays float32), unless `dtype` is given;
-- Python numbers and (nested) lists of numbers become float64 (bools stay bool);
-- integer or bool data with requires_grad=True is promoted to float64;
+- `tensor(data)` infers from Python data: ints stay int64, bools bool, floats take the
+  default dtype (`get_default_dtype()`, float64 unless `set_default_dtype` changed it);
+- `Tensor(data)`, the legacy constructor, makes Python numbers the default float dtype;
+- integer or bool data with requires_grad=True is promoted to the default float dtype;
 - ops on mixed dtypes follow numpy's promotion (float32 * a Python float stays float32).
 
 `Tensor(array)` shares memory with `array` when no conversion is needed, like `np.asarray`.
@@ -104,7 +106,10 @@ _LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16":
                  "int64": "LongTensor", "int32": "IntTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}  # fmt: skip
 
 
-def _to_array(data: Any, dtype: Any) -> np.ndarray:
+def _to_array(data: Any, dtype: Any, infer: bool = False) -> np.ndarray:
+    """`data` as an array: arrays keep their dtype; Python data becomes the default float dtype,
+    except that with `infer` (what `tensor()` does) integers stay int64 and bools bool."""
+    dtype = as_dtype(dtype)
     if isinstance(data, Tensor):
         data = data._data
     if isinstance(data, (np.ndarray, np.generic)):
@@ -121,8 +126,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             f"cannot build a tensor from {type(data).__name__} data ({err}); "
             "pass a number, a rectangular nested list of numbers or a numpy array"
         ) from None
-    if dtype is None and array.dtype.kind in "iu":
-        array = array.astype(np.float64)
+    if dtype is None and (array.dtype.kind == "f" or (array.dtype.kind in "iu" and not infer)):
+        array = array.astype(get_default_dtype(), copy=False)
     return array
 
 
@@ -142,15 +147,19 @@ class Tensor:
     # none is, reading .data needs no further check (see _cut_graph).
     _recording_backwards = 0
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
-        array = _to_array(data, dtype)
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None, *,
+        device: Any = None,
+    ) -> None:  # fmt: skip
+        as_device(device)
+        array = data if isinstance(data, np.ndarray) and dtype is None else _to_array(data, dtype)
         if array.dtype.kind not in "biuf":
             raise TypeError(
                 f"Tensor data must be numeric (bool, integer or real float), got dtype {array.dtype}; "
                 "convert it first, for example with np.asarray(data, dtype=float)"
             )
         if requires_grad and array.dtype.kind != "f":
-            array = array.astype(np.float64)
+            array = array.astype(get_default_dtype())
         self._data: np.ndarray = array
         self._grad: Tensor | None = None
         self.grad_fn: Any = None
@@ -1001,13 +1010,17 @@ def _normalize_index(index: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
-    """Build a Tensor (the same as calling `Tensor(...)`)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+def tensor(
+    data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None, *, device: Any = None
+) -> Tensor:
+    """Build a Tensor, inferring the dtype as PyTorch's `tensor()` does: ints stay int64, floats
+    take the default dtype, numpy arrays keep theirs."""
+    return Tensor(_to_array(data, dtype, infer=True), requires_grad=requires_grad, name=name, device=device)
 
 
 # The ops import Tensor from this module, so they are imported after the class exists.
 from .device import CPU, as_device, device  # noqa: E402
+from .dtypes import as_dtype, get_default_dtype  # noqa: E402
 from .grad_mode import _state  # noqa: E402
 from .inplace import update, version, write_binary  # noqa: E402
 from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402

@@ -181,3 +181,33 @@ def test_next_functions_walk_the_graph_as_in_pytorch() -> None:
     assert mul.name() == "Mul" and constant is None
     (accumulate, _), (scalar, _) = mul.next_functions
     assert accumulate.name() == "AccumulateGrad" and accumulate.variable is w and scalar is None
+
+
+# --------------------------------------------------------------------------- dtypes of new tensors
+
+
+def test_integer_data_stays_integer() -> None:
+    labels = ag.tensor([1, 0, 2])
+    assert labels.dtype == np.int64 and ag.tensor(3).dtype == np.int64 and ag.tensor([True, False]).dtype == np.bool_
+    assert ag.tensor([1.0, 2.0]).dtype == np.float64 and ag.tensor([1, 2.5]).dtype == np.float64
+    assert ag.tensor([1, 2], requires_grad=True).dtype == np.float64  # promoted so it can have a gradient
+    assert ag.Tensor([1, 2]).dtype == np.float64  # the legacy constructor makes floats, as torch.Tensor does
+    assert ag.tensor(np.array([1, 2], dtype=np.int32)).dtype == np.int32
+
+
+def test_the_default_dtype_governs_python_floats() -> None:
+    ag.set_default_dtype(ag.float32)
+    try:
+        assert ag.tensor([1.5]).dtype == np.float32 and ag.Tensor([1, 2]).dtype == np.float32
+        assert ag.tensor([1, 2], requires_grad=True).dtype == np.float32 and ag.tensor([1]).dtype == np.int64
+    finally:
+        ag.set_default_dtype(ag.float64)
+    assert ag.tensor([1.5]).dtype == np.float64
+
+
+def test_legacy_constructors() -> None:
+    assert ag.FloatTensor([1, 2]).dtype == np.float32 and ag.FloatTensor([1, 2]).tolist() == [1.0, 2.0]
+    assert ag.DoubleTensor([1.5]).dtype == np.float64 and ag.LongTensor([1.9, 2.0]).tolist() == [1, 2]
+    assert ag.ByteTensor([1, 255]).dtype == np.uint8 and ag.FloatTensor(2, 3).shape == (2, 3)
+    with pytest.raises(TypeError, match=r"takes data .* or sizes"):
+        ag.FloatTensor([1.0], [2.0])
