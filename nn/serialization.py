@@ -1,7 +1,9 @@
-"""Save and load weights as `.npz`: plain numeric arrays only, so loading a file never runs code.
+"""Save and load weights as `.npz`, or as `.safetensors`: plain numeric arrays only, so loading never runs code.
 
-The archive is written member by member (`<key>.npy`), so any string key round-trips, and
-plain `np.load` reads it too.
+The format follows the name: `*.safetensors` is the safetensors format (the optional
+`safetensors` package), which PyTorch reads with `safetensors.torch.load_file`; any other name
+is an `.npz` archive written member by member (`<key>.npy`), so any string key round-trips,
+and plain `np.load` reads it too.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import os
 import zipfile
 import zlib
 from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
 from typing import IO, Any
 
 import numpy as np
@@ -20,10 +24,15 @@ from autograd.files import write_atomically
 from .module import Module
 
 _NUMERIC = "biufc"  # bool, signed and unsigned integers, floats, complex
+_SAFETENSORS_DTYPES = ("b1", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")  # kind + bytes
 
 
 def save(state: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
-    """Write a module's state_dict (or any dict of numeric arrays keyed by strings) to `path`, atomically."""
+    """Write a module's state_dict (or any dict of numeric arrays keyed by strings) to `path`, atomically.
+
+    A name ending in `.safetensors` gives the safetensors format (PyTorch reads it with
+    `safetensors.torch.load_file`); any other name, an `.npz` archive.
+    """
     if isinstance(state, Module):
         state = state.state_dict()
     if not isinstance(state, Mapping):
@@ -31,12 +40,21 @@ def save(state: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
             f"nn.save takes a Module or a mapping of names to arrays (such as model.state_dict()), "
             f"got {type(state).__name__}"
         )
+    if _is_safetensors(path):
+        data = _safetensors_bytes(state)
+        write_atomically(path, lambda f: f.write(data))
+        return
     arrays = {_member_name(key): _storable(key, value) for key, value in state.items()}
     write_atomically(path, lambda f: _write_npz(f, arrays))
 
 
 def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read the dict of arrays written by `save`; anything else (pickles included) is refused, never run."""
+    """Read the dict of arrays written by `save` (safetensors for a `.safetensors` name, else `.npz`).
+
+    Anything else, pickles included, is refused, never run.
+    """
+    if _is_safetensors(path):
+        return _load_safetensors(path)
     with open(path, "rb") as f:  # a missing or unreadable file raises here, as usual
         try:
             return _read_npz(f)
@@ -99,3 +117,58 @@ def _read_npz(f: IO[bytes]) -> dict[str, np.ndarray]:
                 raise _NotWeights(f"member {info.filename!r} holds an array of dtype {array.dtype}, not numbers")
             arrays[key] = array
     return arrays
+
+
+# ----------------------------------------------------------------------------- safetensors
+
+
+def _is_safetensors(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() == ".safetensors"
+
+
+def _safetensors() -> ModuleType:
+    """The `safetensors` package (with its numpy API loaded), or an ImportError saying how to install it."""
+    try:
+        import safetensors
+        import safetensors.numpy
+    except ImportError as e:
+        raise ImportError(
+            "nn.save and nn.load need the safetensors package for .safetensors files: pip install safetensors "
+            "(or pip install seedgrad[safetensors]); or use a .npz name, which needs nothing more"
+        ) from e
+    return safetensors
+
+
+def _safetensors_bytes(state: Mapping[str, Any]) -> bytes:
+    """The state as safetensors bytes: each array contiguous and little-endian, its dtype kept."""
+    module = _safetensors()
+    arrays: dict[str, np.ndarray] = {}
+    for key, value in state.items():
+        if not isinstance(key, str):
+            raise TypeError(f"nn.save: keys must be strings, got {key!r} of type {type(key).__name__}")
+        if key == "__metadata__":
+            raise ValueError("nn.save: the key '__metadata__' is reserved by the safetensors format; rename it")
+        array = _storable(key, value)
+        if f"{array.dtype.kind}{array.dtype.itemsize}" not in _SAFETENSORS_DTYPES:
+            raise TypeError(
+                f"nn.save: the value of {key!r} has dtype {array.dtype}, which safetensors cannot store (it stores "
+                "bool, int8 to int64, uint8 to uint64, float16, float32 and float64); convert it, or use a .npz name"
+            )
+        arrays[key] = np.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
+    return module.numpy.save(arrays)
+
+
+def _load_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    module = _safetensors()
+    with open(path, "rb") as f:  # a missing or unreadable file raises here, as usual
+        data = f.read()
+    try:
+        arrays = module.numpy.load(data)
+    except KeyError as e:  # a dtype that numpy has no type for, such as bfloat16
+        raise ValueError(
+            f"{os.fspath(path)!r} holds a tensor of dtype {e.args[0]}, which numpy cannot represent; "
+            "convert it to float32 before saving it (in PyTorch: tensor.float())"
+        ) from None
+    except (module.SafetensorError, ValueError) as e:
+        raise ValueError(f"{os.fspath(path)!r} is not a valid safetensors file: {e}") from None
+    return {key: array if array.flags.writeable else array.copy() for key, array in arrays.items()}
