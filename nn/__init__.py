@@ -10,8 +10,23 @@ import os as _os
 from autograd import anomaly as _anomaly
 
 from . import datasets, functional, init, models, optim
-from .data import DataLoader, Dataset, TensorDataset
-from .layers import Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid, Softmax, Step, Tanh
+from .data import DataLoader, Dataset, TensorDataset, default_collate
+from .layers import (
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ModuleDict,
+    ModuleList,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Step,
+    Tanh,
+)
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 from .serialization import load, save
@@ -19,8 +34,8 @@ from .serialization import load, save
 _anomaly.INTERNAL_DIRS.append(_os.path.dirname(_os.path.abspath(__file__)))  # not "user code" in reports
 
 __all__ = [
-    "datasets", "functional", "init", "models", "optim", "DataLoader", "Dataset", "TensorDataset", "Dropout",
-    "Flatten", "LeakyReLU",
+    "datasets", "functional", "init", "models", "optim", "DataLoader", "Dataset", "TensorDataset", "default_collate",
+    "Dropout", "Flatten", "Identity", "LeakyReLU", "ModuleDict", "ModuleList",
     "Linear", "LogSoftmax", "ReLU", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss", "Module", "Parameter", "load", "save",
 ]  # fmt: skip

@@ -1,4 +1,8 @@
-"""Loss modules; each takes reduction="mean" (default), "sum" or "none", as in PyTorch."""
+"""Loss modules; each takes reduction="mean" (default), "sum" or "none", as in PyTorch.
+
+PyTorch's deprecated `size_average=` / `reduce=` are accepted by keyword, with PyTorch's meaning
+and its UserWarning (see `functional._reduction`).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,12 @@ from .module import Module
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean"):
+    def __init__(self, reduction: str = "mean", *, size_average: bool | None = None, reduce: bool | None = None):
         super().__init__()
-        if reduction not in F.REDUCTIONS:
-            raise ValueError(f"reduction must be one of {F.REDUCTIONS}, got {reduction!r}")
+        reduction = F._reduction(
+            reduction, size_average, reduce, stacklevel=3 if type(self).__init__ is _Loss.__init__ else 4
+        )
+        F.check_reduction(reduction)
         self.reduction = reduction
 
     def extra_repr(self) -> str:
@@ -24,8 +30,15 @@ class _Loss(Module):
 class MSELoss(_Loss):
     """Mean squared error. `halved=True` is the seeds' form, 0.5 * mean((y - t)**2), with gradient (y - t) / N."""
 
-    def __init__(self, reduction: str = "mean", halved: bool = False):
-        super().__init__(reduction)
+    def __init__(
+        self,
+        reduction: str = "mean",
+        halved: bool = False,
+        *,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+    ):
+        super().__init__(reduction, size_average=size_average, reduce=reduce)
         self.halved = halved
 
     def forward(self, input: Any, target: Any) -> Tensor:

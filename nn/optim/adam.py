@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor, enable_grad, no_grad
 
 from .optimizer import Optimizer, finite
 
@@ -28,7 +28,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -66,32 +66,42 @@ class Adam(Optimizer):
             )
 
     @no_grad()
-    def step(self) -> None:
-        """One update of every parameter whose `.grad` is set; parameters without a gradient are skipped."""
-        beta1, beta2 = self.betas
-        for p, state in zip(self.params, self.state):
-            grad = p.grad
-            if grad is None:
-                continue
-            g = grad.data
-            if self.weight_decay:
-                if self.decoupled_weight_decay:
-                    p.mul_(1 - self.lr * self.weight_decay)  # p -= lr * weight_decay * p
-                else:
-                    g = g + self.weight_decay * p.data
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = np.zeros_like(p.data)  # m, in the parameter's dtype
-                state["exp_avg_sq"] = np.zeros_like(p.data)  # v
-            state["step"] += 1
-            t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-            m *= beta1
-            m += (1 - beta1) * g
-            v *= beta2
-            v += (1 - beta2) * (g * g)
-            m_hat = m / (1 - beta1**t)
-            v_hat = v / (1 - beta2**t)
-            p.sub_(self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter whose `.grad` is set, with its group's settings; parameters without a
+        gradient are skipped. `closure`, if given, is called first (with gradients on) and its loss returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        states = self.state.by_param
+        decoupled = self.decoupled_weight_decay
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                g = grad.data
+                if weight_decay:
+                    if decoupled:
+                        p.mul_(1 - lr * weight_decay)  # p -= lr * weight_decay * p
+                    else:
+                        g = g + weight_decay * p.data
+                state = states[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = np.zeros_like(p.data)  # m, in the parameter's dtype
+                    state["exp_avg_sq"] = np.zeros_like(p.data)  # v
+                state["step"] += 1
+                t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+                m *= beta1
+                m += (1 - beta1) * g
+                v *= beta2
+                v += (1 - beta2) * (g * g)
+                m_hat = m / (1 - beta1**t)
+                v_hat = v / (1 - beta2**t)
+                p.sub_(lr * m_hat / (np.sqrt(v_hat) + eps))
+        return loss
 
 
 class AdamW(Adam):
@@ -109,7 +119,7 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,

@@ -1,4 +1,4 @@
-"""`Optimizer`: the base class that holds parameters, hyperparameters and per-parameter state.
+"""`Optimizer`: the base class that holds param groups (parameters and their hyperparameters) and per-parameter state.
 
 Updates are written into each parameter in place (`p.sub_(...)` under no_grad), never by
 rebinding its array: a model may hand out arrays that share memory with its parameters, and
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -21,63 +21,146 @@ from autograd import Tensor, no_grad
 class Optimizer:
     """Base class: subclasses pass their hyperparameters as `defaults`, check them in `_validate` and write `step()`.
 
-    Each hyperparameter is a plain attribute (`opt.lr`), so schedulers and users can change
-    it between steps. Per-parameter state (momentum buffers, Adam moments, step counts) lives
-    in `self.state[i]`, a dict for the i-th parameter.
+    `params` is an iterable of tensors (or of (name, tensor) pairs, as `model.named_parameters()`
+    gives) or, as in PyTorch, of dicts ("param groups"): each dict has "params" and may override
+    any hyperparameter for those tensors. `param_groups` is the
+    list of groups, each holding every hyperparameter; `step()` reads each group's values, and
+    schedulers and users may change them between steps. `opt.lr` (any hyperparameter) reads the
+    value all groups share and assigning it sets it in every group.
+
+    Per-parameter state (momentum buffers, Adam moments, step counts) is a dict per parameter:
+    `self.state[i]` for the i-th parameter over all groups in order, or `self.state[p]`.
 
     >>> opt = SGD(model.parameters(), lr=0.1)
+    >>> opt = SGD([{"params": model.fc1.parameters()}, {"params": model.fc2.parameters(), "lr": 0.01}], lr=0.1)
     >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     """
 
-    def __init__(self, params: Iterable[Tensor], defaults: Mapping[str, Any]):
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], defaults: Mapping[str, Any]):
         self._validate(defaults)
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__} takes an iterable of parameters, got a single Tensor; "
                 "pass model.parameters() or a list such as [w, b]"
             )
-        self.params: list[Tensor] = list(params)
-        if not self.params:
+        _ordered(type(self).__name__, params)
+        self.defaults: dict[str, Any] = {name: _plain(value) for name, value in defaults.items()}
+        self.param_groups: list[dict[str, Any]] = []
+        self.state = _State()
+        groups = list(params)
+        if not groups:
             raise ValueError(
                 f"{type(self).__name__} got an empty parameter list; pass model.parameters() of a model that "
                 "has parameters (a generator from model.parameters() can only be used once)"
             )
+        if isinstance(groups[0], Mapping):
+            for group in groups:
+                self.add_param_group(group)
+        else:
+            self._add_group({"params": groups}, where="")
+
+    def _validate(self, settings: Mapping[str, Any]) -> None:
+        """Raise TypeError or ValueError for a bad hyperparameter; run on the constructor's, each group's and
+        loaded ones."""
+
+    def add_param_group(self, param_group: Mapping[str, Any]) -> None:
+        """Add a group of parameters with its own settings; those it does not give come from the defaults."""
+        if not isinstance(param_group, Mapping):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise KeyError(f"param group {len(self.param_groups)} has no 'params' entry; give the tensors it holds")
+        self._add_group(param_group, where=f" of param group {len(self.param_groups)}")
+
+    def _add_group(self, param_group: Mapping[str, Any], where: str) -> None:
+        name, index = type(self).__name__, len(self.param_groups)
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(_ordered(name, params))
+        names = None
+        if params and all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str) for x in params):
+            names, params = [n for n, _ in params], [p for _, p in params]  # from model.named_parameters()
+        taken = {id(p) for group in self.param_groups for p in group["params"]}
         seen: set[int] = set()
-        for i, p in enumerate(self.params):
+        for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(
-                    f"{type(self).__name__} can only optimise Tensors, parameter {i} is a {type(p).__name__}"
-                )
+                raise TypeError(f"{name} can only optimise Tensors, parameter {i}{where} is a {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError(
-                    f"{type(self).__name__} cannot optimise parameter {i} ({p.name or 'unnamed'}): it is not a leaf "
+                    f"{name} cannot optimise parameter {i}{where} ({p.name or 'unnamed'}): it is not a leaf "
                     "but the result of an op; pass the tensors you created (or .detach() them)"
                 )
             if id(p) in seen:
                 raise ValueError(
-                    f"parameter {i} ({p.name or 'unnamed'}) appears twice in the list given to {type(self).__name__}; "
+                    f"parameter {i}{where} ({p.name or 'unnamed'}) appears twice in the list given to {name}; "
                     "it would be updated twice per step. Pass each parameter once."
                 )
+            if id(p) in taken:
+                raise ValueError(
+                    f"parameter {i}{where} ({p.name or 'unnamed'}) is already in another param group of {name}; "
+                    "some parameters appear in more than one parameter group"
+                )
             seen.add(id(p))
-        self.defaults = {name: _plain(value) for name, value in defaults.items()}
-        for name, value in self.defaults.items():
-            setattr(self, name, value)
-        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        group = {**param_group, "params": params}
+        if names is not None:
+            group["param_names"] = names
+        for key, default in self.defaults.items():
+            group[key] = _plain(group[key]) if key in group else default
+        if where:
+            try:
+                self._validate(group)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"param group {index}: {e}") from None
+        self.param_groups.append(group)
+        self._index_state({**self.state.by_param, **{p: {} for p in params}})
 
-    def _validate(self, settings: Mapping[str, Any]) -> None:
-        """Raise TypeError or ValueError for a bad hyperparameter; run on the constructor's and on loaded ones."""
+    def _index_state(self, states: Mapping[Tensor, dict[str, Any]]) -> None:
+        """Rebuild `self.state` from per-parameter dicts, in the order of the groups."""
+        by_param = _ByParam((p, states[p]) for group in self.param_groups for p in group["params"])
+        self.state = _State(by_param)
+
+    def _parameters(self) -> list[Tensor]:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    # ------------------------------------------------------------------ hyperparameters as attributes
+
+    def __getattr__(self, name: str) -> Any:
+        defaults = self.__dict__.get("defaults")
+        groups = self.__dict__.get("param_groups")
+        if not defaults or name not in defaults or not groups:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        first = groups[0][name]
+        if any(group[name] != first for group in groups[1:]):
+            raise AttributeError(
+                f"{type(self).__name__}.{name} differs between param groups "
+                f"({[group[name] for group in groups]}); read optimizer.param_groups[i][{name!r}]"
+            )
+        return first
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        defaults = self.__dict__.get("defaults")
+        if defaults is None or name not in defaults:
+            object.__setattr__(self, name, value)
+            return
+        value = _plain(value)
+        for group in self.param_groups:
+            self._validate({**group, name: value})
+        for group in self.param_groups:
+            group[name] = value
+
+    # ------------------------------------------------------------------ steps
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients accumulated so far: `.grad = None` (or, with set_to_none=False, zeros)."""
-        for p in self.params:
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                with no_grad():
-                    p.grad.zero_()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    with no_grad():
+                        p.grad.zero_()
 
-    def step(self) -> None:
-        """Update every parameter that has a gradient, in place."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, in place; `closure` (re-evaluating the loss) is called
+        first, with gradients enabled, and its result returned."""
         raise NotImplementedError(f"{type(self).__name__} must define step()")
 
     # ------------------------------------------------------------------ state
@@ -85,11 +168,21 @@ class Optimizer:
     def state_dict(self) -> dict[str, Any]:
         """Hyperparameters and copies of the per-parameter state, as a flat dict of numbers and arrays.
 
-        Per-parameter entries are keyed `"{index}.{name}"` (`"0.exp_avg"`), index being the
-        parameter's position in the list the optimiser was given; so the dict can be saved
-        with `nn.save` and read back with `nn.load`.
+        The first group's hyperparameters are keyed by name (`"lr"`). With several groups, group g
+        adds `"param_groups.{g}.{name}"` for g >= 1 and `"param_groups.{g}.params"`, the indices of
+        its parameters. Per-parameter entries are keyed `"{index}.{name}"` (`"0.exp_avg"`), index
+        being the parameter's position over all groups in order; so the dict can be saved with
+        `nn.save` and read back with `nn.load`.
         """
-        state: dict[str, Any] = {name: getattr(self, name) for name in self.defaults}
+        groups = self.param_groups
+        state: dict[str, Any] = {name: groups[0][name] for name in self.defaults}
+        if len(groups) > 1:
+            start = 0
+            for g, group in enumerate(groups):
+                if g:
+                    state.update({f"param_groups.{g}.{name}": group[name] for name in self.defaults})
+                state[f"param_groups.{g}.params"] = np.arange(start, start + len(group["params"]))
+                start += len(group["params"])
         for i, entries in enumerate(self.state):
             for name, value in entries.items():
                 state[f"{i}.{name}"] = value.copy() if isinstance(value, np.ndarray) else value
@@ -98,40 +191,66 @@ class Optimizer:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore hyperparameters and per-parameter state from `state_dict()` (or from `nn.load` of it).
 
-        Everything is checked before anything is written; arrays are copied, in each
-        parameter's dtype, so the optimiser never shares memory with `state`.
+        The optimiser must have the same param groups, of the same sizes. Everything is checked
+        before anything is written; arrays are copied, in each parameter's dtype, so the
+        optimiser never shares memory with `state`.
         """
         name = type(self).__name__
-        missing = [k for k in self.defaults if k not in state]
-        if missing:
-            raise KeyError(
-                f"state dict for {name} lacks hyperparameters {missing}; was it saved from another optimiser?"
+        n_groups = len(self.param_groups)
+        saved_groups = 1 + max((g for g in map(_group_key, state) if g is not None), default=0)
+        if saved_groups != n_groups:
+            raise ValueError(
+                f"the state dict has {saved_groups} param group(s), but this {name} has {n_groups}; "
+                "build it with the same param groups"
             )
-        hyper = {k: _plain(state[k]) for k in self.defaults}
-        try:
-            self._validate(hyper)
-        except (TypeError, ValueError) as e:
-            raise type(e)(f"the state dict holds an invalid setting: {e}") from None
-        for k, value in hyper.items():
-            if type(value) is not type(self.defaults[k]):
-                raise TypeError(
-                    f"the state dict holds {k}={value!r}, but {name} expects a {type(self.defaults[k]).__name__} "
-                    f"such as {self.defaults[k]!r}"
+        hypers: list[dict[str, Any]] = []
+        for g, group in enumerate(self.param_groups):
+            prefix = f"param_groups.{g}." if g else ""
+            where = f"param group {g}: " if n_groups > 1 else ""
+            missing = [k for k in self.defaults if prefix + k not in state]
+            if missing:
+                raise KeyError(
+                    f"state dict for {name} lacks hyperparameters {missing}"
+                    + (f" of param group {g}" if g else "")
+                    + "; was it saved from another optimiser?"
                 )
-        per_param: list[dict[str, Any]] = [{} for _ in self.params]
+            hyper = {k: _plain(state[prefix + k]) for k in self.defaults}
+            try:
+                self._validate(hyper)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"the state dict holds an invalid setting: {where}{e}") from None
+            for k, value in hyper.items():
+                if type(value) is not type(self.defaults[k]):
+                    raise TypeError(
+                        f"the state dict holds {where}{k}={value!r}, but {name} expects a "
+                        f"{type(self.defaults[k]).__name__} such as {self.defaults[k]!r}"
+                    )
+            sizes = f"param_groups.{g}.params"
+            if sizes in state and np.size(state[sizes]) != len(group["params"]):
+                raise ValueError(
+                    f"param group {g} of the state dict has {np.size(state[sizes])} parameters, but this {name}'s "
+                    f"has {len(group['params'])}; build it with the same param groups"
+                )
+            hypers.append(hyper)
+        params = self._parameters()
+        per_param: list[dict[str, Any]] = [{} for _ in params]
         for key, value in state.items():
             if key in self.defaults:
+                continue
+            if _group_key(key) is not None:
+                if key.rpartition(".")[2] not in (*self.defaults, "params"):
+                    raise KeyError(f"unexpected key {key!r} in the state dict for {name}")
                 continue
             index, _, entry = key.partition(".")
             if not (index.isdigit() and entry):
                 raise KeyError(f"unexpected key {key!r} in the state dict for {name}")
             i = int(index)
-            if i >= len(self.params):
+            if i >= len(params):
                 raise ValueError(
-                    f"the state dict has state for parameter {i}, but this {name} has only {len(self.params)} "
+                    f"the state dict has state for parameter {i}, but this {name} has only {len(params)} "
                     "parameters; build it from the same model"
                 )
-            p = self.params[i]
+            p = params[i]
             array = np.asarray(value)
             if array.dtype.kind not in "biuf":
                 raise TypeError(f"state {key!r} is an array of dtype {array.dtype}, not real numbers")
@@ -144,13 +263,61 @@ class Optimizer:
                 )
             else:
                 per_param[i][entry] = np.array(array, dtype=p.dtype)
-        for k, value in hyper.items():
-            setattr(self, k, value)
-        self.state = per_param
+        for group, hyper in zip(self.param_groups, hypers):
+            group.update(hyper)
+        self._index_state(dict(zip(params, per_param)))
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.defaults)
-        return f"{type(self).__name__}({settings})"
+        def settings(group: Mapping[str, Any]) -> str:
+            return ", ".join(f"{k}={group[k]!r}" for k in self.defaults)
+
+        if len(self.param_groups) == 1:
+            return f"{type(self).__name__}({settings(self.param_groups[0])})"
+        groups = "; ".join(f"group {g}: {settings(group)}" for g, group in enumerate(self.param_groups))
+        return f"{type(self).__name__}({groups})"
+
+
+class _ByParam(dict):  # type: ignore[type-arg]
+    """Per-parameter state dicts keyed by the parameter (by identity); a stranger is a clear KeyError."""
+
+    def __missing__(self, key: Any) -> Any:
+        raise KeyError(
+            f"{key.name or 'this tensor'} is not a parameter of this optimiser; add it with add_param_group() "
+            "rather than by changing a group's 'params' list"
+            if isinstance(key, Tensor)
+            else key
+        )
+
+
+class _State(list):  # type: ignore[type-arg]
+    """The per-parameter state dicts in parameter order: `state[i]`, or `state[p]` as in PyTorch."""
+
+    def __init__(self, by_param: _ByParam | None = None):
+        self.by_param = _ByParam() if by_param is None else by_param
+        super().__init__(self.by_param.values())
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, Tensor):
+            return self.by_param[key]
+        return super().__getitem__(key)
+
+
+def _group_key(key: str) -> int | None:
+    """The group index of a `"param_groups.{g}.{name}"` key, else None."""
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "param_groups" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def _ordered(owner: str, params: Any) -> Any:
+    """`params` unless it is a set, whose order (and so the state's) would change from run to run."""
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            f"{owner}: parameters must be given in an ordered collection (a list or model.parameters()), "
+            "not a set, whose order changes between runs"
+        )
+    return params
 
 
 def _plain(value: Any) -> Any:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor, enable_grad, no_grad
 
 from .optimizer import Optimizer, finite
 
@@ -20,13 +20,15 @@ class SGD(Optimizer):
                       g = g + momentum * buf if nesterov else buf
         p -= lr * g
 
+    The default lr is PyTorch's, 1e-3.
+
     >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
     """
 
     def __init__(
         self,
-        params: Iterable[Tensor],
-        lr: float,
+        params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+        lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
         weight_decay: float = 0.0,
@@ -62,22 +64,33 @@ class SGD(Optimizer):
             )
 
     @no_grad()
-    def step(self) -> None:
-        """One update of every parameter whose `.grad` is set; parameters without a gradient are skipped."""
-        for p, state in zip(self.params, self.state):
-            grad = p.grad
-            if grad is None:
-                continue
-            g = grad.data
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
-            if self.momentum:
-                if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = np.array(g, dtype=p.dtype)  # a copy, in the parameter's dtype
-                else:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter whose `.grad` is set, with its group's settings; parameters without a
+        gradient are skipped. `closure`, if given, is called first (with gradients on) and its loss returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        states = self.state.by_param
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                g = grad.data
+                if weight_decay:
+                    g = g + weight_decay * p.data
+                if momentum:
+                    state = states[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = np.array(g, dtype=p.dtype)  # a copy, in the parameter's dtype
+                    else:
+                        buf = state["momentum_buffer"]
+                        buf *= momentum
+                        buf += (1 - dampening) * g
                     buf = state["momentum_buffer"]
-                    buf *= self.momentum
-                    buf += (1 - self.dampening) * g
-                buf = state["momentum_buffer"]
-                g = g + self.momentum * buf if self.nesterov else buf
-            p.sub_(self.lr * g)  # in place: arrays sharing the parameter's memory see it, its version counts it
+                    g = g + momentum * buf if nesterov else buf
+                p.sub_(lr * g)  # in place: arrays sharing the parameter's memory see it, its version counts it
+        return loss
