@@ -10,6 +10,7 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 from autograd.function import Op
+from autograd.random import as_generator
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -87,8 +88,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, generator: np.random.
     x = _tensor(x)
     if not training or p == 0:
         return x
-    rng = generator if generator is not None else np.random.default_rng()
-    keep = rng.random(x.shape) >= p
+    keep = as_generator(generator).random(x.shape) >= p  # the default generator unless one is given
     return x * (keep / (1 - p)).astype(x.dtype)
 
 

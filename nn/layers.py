@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
+from autograd.device import as_device
+from autograd.dtypes import as_dtype, get_default_dtype
 from autograd.random import as_generator
 
 from . import functional as F
@@ -19,8 +21,9 @@ from .module import Module, Parameter
 class Linear(Module):
     """y = x @ weight.T + bias, weight of shape (out_features, in_features) as in PyTorch.
 
-    Initialised like PyTorch: uniform in +/- 1/sqrt(in_features). Pass `generator` for
-    reproducible weights.
+    Initialised like PyTorch: uniform in +/- 1/sqrt(in_features), drawn from the default
+    generator (`autograd.manual_seed`) unless `generator` is given. `dtype` defaults to
+    `autograd.get_default_dtype()`; `device` is the CPU.
     """
 
     def __init__(
@@ -28,12 +31,18 @@ class Linear(Module):
         in_features: int,
         out_features: int,
         bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
         generator: np.random.Generator | None = None,
-        dtype: Any = np.float64,
     ):
         super().__init__()
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"Linear needs positive sizes, got in_features={in_features}, out_features={out_features}")
+        as_device(device)
+        dtype = get_default_dtype() if dtype is None else as_dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Linear's parameters need a floating-point dtype, got {dtype}")
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / np.sqrt(in_features)
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))

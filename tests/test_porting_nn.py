@@ -811,3 +811,26 @@ def test_a_sampler_sets_the_order() -> None:
     loader = nn.DataLoader(data, batch_size=2, sampler=[9, 0, 4])
     assert len(loader) == 2
     assert [b.data.tolist() for (b,) in loader] == [[18.0, 0.0], [8.0]]
+
+
+def test_linear_takes_pytorchs_device_and_dtype_and_the_default_generator() -> None:
+    layer = nn.Linear(3, 2, True, "cpu", np.float32)
+    assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
+    assert nn.Linear(3, 2).weight.dtype == np.float64  # the default dtype
+    ag.manual_seed(7)
+    first = nn.Linear(4, 3).weight.data.copy()
+    ag.manual_seed(7)
+    assert np.array_equal(nn.Linear(4, 3).weight.data, first)
+    with pytest.raises(RuntimeError, match="'cuda' is not available"):
+        nn.Linear(3, 2, device="cuda")
+    with pytest.raises(TypeError, match="floating-point dtype, got int64"):
+        nn.Linear(3, 2, dtype=np.int64)
+
+
+def test_dropout_masks_repeat_after_manual_seed() -> None:
+    x = ag.ones(1000)
+    ag.manual_seed(3)
+    first = nn.functional.dropout(x, 0.5).tolist()
+    ag.manual_seed(3)
+    assert nn.functional.dropout(x, 0.5).tolist() == first
+    assert 0 < first.count(0.0) < 1000
