@@ -320,15 +320,15 @@ class Module:
     def state_dict(
         self, *, destination: dict[str, Any] | None = None, prefix: str = "", keep_vars: bool = False
     ) -> dict[str, Any]:
-        """Every parameter and persistent buffer keyed by path (`fc1.weight`), as numpy arrays that SHARE
-        memory with the module, as PyTorch's do: later training changes them.
+        """Every parameter and persistent buffer keyed by path (`fc1.weight`), as detached tensors that
+        SHARE memory with the module, as PyTorch's do: later training changes them.
 
-        For a snapshot copy them: `{k: v.copy() for k, v in model.state_dict().items()}` (or
+        For a snapshot clone them: `{k: v.clone() for k, v in model.state_dict().items()}` (or
         `copy.deepcopy`). `keep_vars=True` gives the Parameter and buffer tensors themselves.
         """
         out: dict[str, Any] = {} if destination is None else destination
         for key, t in self._state_tensors().items():
-            out[prefix + key] = t if keep_vars else t.data
+            out[prefix + key] = t if keep_vars else t.detach()
         return out
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:

@@ -19,6 +19,7 @@ import pytest
 import autograd as ag
 import nn
 import nn.functional as F
+from autograd import Tensor
 from autograd.device import device
 from nn import optim
 from nn.optim import lr_scheduler
@@ -219,8 +220,9 @@ def test_to_refuses_other_devices_and_non_float_dtypes(call: Any, error: type, m
 def test_state_dict_shares_memory_with_the_parameters() -> None:
     model = nn.Linear(2, 1, generator=np.random.default_rng(0))
     state = model.state_dict()
-    assert state["weight"] is model.weight.data
-    snapshot = {k: v.copy() for k, v in model.state_dict().items()}
+    assert isinstance(state["weight"], Tensor) and not state["weight"].requires_grad
+    assert state["weight"].data is model.weight.data  # detached, sharing memory, as in PyTorch
+    snapshot = {k: v.clone() for k, v in model.state_dict().items()}
     deep = copy.deepcopy(model.state_dict())
     before = model.weight.data.copy()
     opt = optim.SGD(model.parameters(), lr=0.1)
@@ -248,7 +250,7 @@ def test_a_shared_module_is_in_the_state_dict_under_every_path() -> None:
 
 def test_loading_a_models_own_state_dict_leaves_it_unchanged() -> None:
     model = Net()
-    before = {k: v.copy() for k, v in model.state_dict().items()}
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     model.load_state_dict(model.state_dict())
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[key])
@@ -257,7 +259,7 @@ def test_loading_a_models_own_state_dict_leaves_it_unchanged() -> None:
 def test_loading_a_state_that_swaps_a_models_own_arrays_reads_every_value_before_writing() -> None:
     model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
     state = model.state_dict()
-    first, second = state["0.weight"].copy(), state["1.weight"].copy()
+    first, second = state["0.weight"].clone(), state["1.weight"].clone()
     swapped = {**state, "0.weight": state["1.weight"], "1.weight": state["0.weight"][:, :]}  # a view, too
     model.load_state_dict(swapped)
     np.testing.assert_array_equal(model[0].weight.data, second)

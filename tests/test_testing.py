@@ -279,7 +279,7 @@ def test_module_check_samples_large_parameters_and_reports_their_own_indices() -
 
 def test_module_check_runs_a_float32_model_in_float64_and_leaves_it_alone() -> None:
     model = small_net(np.float32)
-    before = {k: v.copy() for k, v in model.state_dict().items()}
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     assert_module_grad_close(model, np.ones((4, 3), np.float32), loss=lambda out: (out**2).mean())
     for name, p in model.named_parameters():
         assert p.dtype == np.float32 and p.grad is None
