@@ -13,6 +13,14 @@ from .engine import grad
 from .function import Function
 from .functions import (
     abs,
+    add,
+    clamp,
+    div,
+    is_tensor,
+    mul,
+    neg,
+    square,
+    sub,
     amax,
     amin,
     argmax,
@@ -137,5 +145,5 @@ __all__ = [
     "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "linspace", "ones", "ones_like",
     "rand", "rand_like", "randint", "randn", "randn_like", "zeros", "zeros_like",
     "Generator", "default_generator", "get_rng_state", "initial_seed", "manual_seed", "seed", "set_rng_state",
-    "load", "save",
+    "load", "save", "add", "clamp", "div", "is_tensor", "mul", "neg", "square", "sub",
 ]  # fmt: skip

@@ -17,7 +17,7 @@ import numpy as np
 
 from .anomaly import check_backward
 from .function import Function
-from .grad_mode import _state, is_grad_enabled, set_grad_enabled
+from .grad_mode import _state
 from .inplace import _latest, check_saved, inputs_then
 from .ops.shape import Clone
 from .tensor import Tensor
@@ -154,8 +154,8 @@ def _run(
     found: dict[Tensor, Any] = {}
     exposed: set[int] = set()  # ids of arrays that user code (hooks) or a leaf already holds
 
-    was_enabled = is_grad_enabled()
-    set_grad_enabled(create_graph)  # record the backward pass only when asked to
+    was_enabled = _state.enabled
+    _state.enabled = create_graph  # record the backward pass only when asked to
     anomaly = _state.anomaly
     latest = _latest[0]  # nodes older than the latest in-place write are checked for it
     pop = node_grads.pop
@@ -209,7 +209,7 @@ def _run(
             found.update(leaf_grads)
             found = {x: _own(g, exposed) if not create_graph else _clone(g) for x, g in found.items()}
     finally:
-        set_grad_enabled(was_enabled)
+        _state.enabled = was_enabled
     return found
 
 

@@ -88,6 +88,38 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
     return _t(x).clip(min, max)
 
 
+clamp = clip
+
+
+def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
+    return _t(a).add(b, alpha=alpha)
+
+
+def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
+    return _t(a).sub(b, alpha=alpha)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return _t(a).mul(b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    return _t(a).div(b)
+
+
+def neg(x: Any) -> Tensor:
+    return _t(x).neg()
+
+
+def square(x: Any) -> Tensor:
+    return _t(x).square()
+
+
+def is_tensor(obj: Any) -> bool:
+    """True for a Tensor (PyTorch's is_tensor)."""
+    return isinstance(obj, Tensor)
+
+
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """a where `condition` is true, else b (broadcasting); the condition gets no gradient."""
     cond = condition._data if isinstance(condition, Tensor) else condition

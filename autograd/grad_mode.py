@@ -26,9 +26,20 @@ def is_grad_enabled() -> bool:
     return _state.enabled
 
 
-def set_grad_enabled(mode: bool) -> None:
-    """Switch graph recording on or off for the current thread."""
-    _state.enabled = bool(mode)
+class set_grad_enabled:
+    """Switch graph recording on or off for the current thread, as PyTorch's does: called
+    plainly it stays switched; used as `with set_grad_enabled(training):` it switches back
+    at the end of the block."""
+
+    def __init__(self, mode: bool):
+        self._previous = _state.enabled
+        _state.enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        _state.enabled = self._previous
 
 
 class _GradMode:
@@ -46,10 +57,10 @@ class _GradMode:
 
     def __enter__(self) -> None:
         self._previous.append(is_grad_enabled())
-        set_grad_enabled(self._mode)
+        _state.enabled = self._mode
 
     def __exit__(self, *exc: object) -> None:
-        set_grad_enabled(self._previous.pop())
+        _state.enabled = self._previous.pop()
 
     def __call__(self, func: F) -> F:
         mode = self._mode
@@ -57,11 +68,11 @@ class _GradMode:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             previous = is_grad_enabled()
-            set_grad_enabled(mode)
+            _state.enabled = mode
             try:
                 return func(*args, **kwargs)
             finally:
-                set_grad_enabled(previous)
+                _state.enabled = previous
 
         return wrapper  # type: ignore[return-value]
 

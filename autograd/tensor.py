@@ -545,6 +545,38 @@ class Tensor:
     def pow(self, exponent: Any) -> Tensor:
         return Pow.apply(self, exponent)
 
+    def add(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self + alpha * other, as PyTorch's add."""
+        return Add.apply(self, other if alpha == 1 else _scaled(other, alpha))
+
+    def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self - alpha * other, as PyTorch's sub."""
+        return Sub.apply(self, other if alpha == 1 else _scaled(other, alpha))
+
+    def mul(self, other: Any) -> Tensor:
+        return Mul.apply(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return Div.apply(self, other)
+
+    def neg(self) -> Tensor:
+        return Neg.apply(self)
+
+    def square(self) -> Tensor:
+        return Pow.apply(self, 2)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by sign; a constant (no gradient), as its derivative is 0 almost everywhere."""
+        return Tensor._wrap(np.sign(self._data))
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.broadcast_to(other.shape)
+
     def mm(self, other: Any) -> Tensor:
         """Matrix product of two 2-D tensors (PyTorch's mm; `@` and matmul broadcast)."""
         other_shape = other.shape if isinstance(other, Tensor) else np.shape(other)

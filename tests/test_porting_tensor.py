@@ -211,3 +211,19 @@ def test_legacy_constructors() -> None:
     assert ag.ByteTensor([1, 255]).dtype == np.uint8 and ag.FloatTensor(2, 3).shape == (2, 3)
     with pytest.raises(TypeError, match=r"takes data .* or sizes"):
         ag.FloatTensor([1.0], [2.0])
+
+
+def test_arithmetic_names_and_set_grad_enabled() -> None:
+    a, b = leaf([1.0, 2.0]), ag.tensor([3.0, 4.0])
+    assert a.add(b, alpha=2).tolist() == [7.0, 10.0] and ag.sub(a, b).tolist() == [-2.0, -2.0]
+    assert ag.mul(a, b).tolist() == [3.0, 8.0] and a.div(b).tolist() == [1 / 3, 0.5] and a.neg().tolist() == [-1, -2]
+    assert ag.square(a).tolist() == [1.0, 4.0] and ag.clamp(a, min=1.5).tolist() == [1.5, 2.0]
+    assert a.sign().tolist() == [1.0, 1.0] and a.view_as(b).shape == (2,) and ag.is_tensor(a) and not ag.is_tensor(1)
+    with ag.set_grad_enabled(False):
+        assert not (a * 2).requires_grad
+    assert (a * 2).requires_grad  # back on after the block
+    ag.set_grad_enabled(False)
+    try:
+        assert not ag.is_grad_enabled()
+    finally:
+        ag.set_grad_enabled(True)
