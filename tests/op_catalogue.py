@@ -231,6 +231,15 @@ def with_zeros(draw: Any) -> Any:
 
 
 @st.composite
+def linear_inputs(draw: Any, bias: bool) -> Any:
+    """x of shape (..., in), weight (out, in) and bias (out,), as nn.functional.linear takes them."""
+    lead = draw(shapes(max_dims=2, max_side=3))
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    arrays = (draw(array(lead + (n_in,))), draw(array((n_out, n_in))))
+    return (arrays + (draw(array((n_out,))),) if bias else arrays), {}
+
+
+@st.composite
 def repeat_inputs(draw: Any) -> Any:
     shape = draw(shapes(max_dims=3, max_side=3))
     counts = tuple(draw(st.lists(st.integers(1, 3), min_size=len(shape), max_size=len(shape) + 1)))
@@ -406,6 +415,8 @@ CATALOGUE: list[Op] = [
     Op("concatenate", lambda *xs, axis: ag.concatenate(xs, axis=axis), lambda *xs, axis: np.concatenate(xs, axis),
        join_inputs(new_axis=False)),
     Op("stack", lambda *xs, axis: ag.stack(xs, axis=axis), lambda *xs, axis: np.stack(xs, axis), join_inputs(True)),
+    Op("linear", F.linear, lambda x, w, b: x @ w.T + b, linear_inputs(bias=True)),
+    Op("linear_no_bias", F.linear, lambda x, w: x @ w.T, linear_inputs(bias=False)),
     Op("prod", lambda a, **k: a.prod(**k), lambda a, **k: np.prod(a, **k), reduction(-2.0, 2.0)),
     Op("prod_with_zeros", lambda a, **k: a.prod(**k), lambda a, **k: np.prod(a, **k), with_zeros()),
     Op("cumsum", lambda a, axis: a.cumsum(axis), lambda a, axis: np.cumsum(a, axis), along_axis()),

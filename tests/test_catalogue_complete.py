@@ -1,0 +1,82 @@
+"""Every differentiable op in `autograd` and `nn` has a property test: each Function subclass
+must appear in the graph (or the recorded gradient graph) of some entry in tests/op_catalogue.py."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import warnings
+from typing import Any
+
+import numpy as np
+from hypothesis.errors import NonInteractiveExampleWarning
+
+import autograd as ag
+import nn
+from autograd.function import Function
+from tests.op_catalogue import CATALOGUE
+from tests.test_ops import _tensors
+
+# Ops checked by dedicated unit tests instead, each for a stated reason.
+EXEMPT = {
+    # a dtype conversion: central differences cannot see through float32 rounding; its gradient
+    # (passed through and cast back) is checked in tests/test_porting_tensor.py::test_conversions
+    "Cast",
+}
+
+
+def _library_functions() -> set[type]:
+    """The Function subclasses defined in autograd and nn that have a backward of their own."""
+    for package in (ag, nn):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if ".testing" not in module.name and ".datasets" not in module.name:
+                importlib.import_module(module.name)
+    found, stack = set(), list(Function.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        library = cls.__module__.split(".")[0] in ("autograd", "nn")
+        if library and cls.backward is not Function.backward:
+            found.add(cls)
+    return found
+
+
+def _nodes(t: Any) -> set[type]:
+    """The op classes in the graph that produced `t` (walked with next_functions)."""
+    seen: set[type] = set()
+    stack = [t.grad_fn] if isinstance(t, ag.Tensor) and t.grad_fn is not None else []
+    visited: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in visited or not isinstance(node, Function):
+            continue
+        visited.add(id(node))
+        seen.add(type(node))
+        stack.extend(parent for parent, _ in node.next_functions if parent is not None)
+    return seen
+
+
+def _exercised() -> set[type]:
+    """Op classes reached by an example of each catalogue entry, forward and recorded backward
+    (with an upstream gradient that requires grad, as second derivatives have)."""
+    seen: set[type] = set()
+    for op in CATALOGUE:
+        with warnings.catch_warnings():  # an example only to see which ops an entry builds
+            warnings.simplefilter("ignore", NonInteractiveExampleWarning)
+            arrays, kwargs = op.inputs.example()
+        inputs = _tensors(op, arrays, requires_grad=True)
+        out = op.fn(*inputs, **kwargs)
+        seen |= _nodes(out)
+        wrt = [x for x in inputs if isinstance(x, ag.Tensor)]
+        upstream = ag.Tensor(np.ones(out.shape), requires_grad=True)
+        for g in ag.grad(out, wrt, upstream, create_graph=True, allow_unused=True):
+            seen |= _nodes(g)
+    return seen
+
+
+def test_every_library_op_has_a_property_test() -> None:
+    library = _library_functions()
+    assert len(library) > 40  # the walk really found the ops
+    missing = {cls.__qualname__ for cls in library - _exercised()} - EXEMPT
+    assert not missing, f"ops with no entry in tests/op_catalogue.py: {sorted(missing)}"
+    assert EXEMPT <= {cls.__qualname__ for cls in library}  # no stale exemptions
