@@ -8,7 +8,9 @@
 True
 """
 
-from .tensor import MaxMin, Size, Tensor, tensor  # noqa: I001  (tensor first: it wires up the ops)
+from typing import TYPE_CHECKING, Any  # noqa: I001  (the block is in a set order: tensor first, it wires up the ops)
+
+from .tensor import MaxMin, Size, Tensor, tensor
 from .engine import grad
 from .function import Function
 from .functions import (
@@ -123,15 +125,17 @@ from .random import Generator, default_generator, get_rng_state, initial_seed, m
 from .serialization import load, save
 from .anomaly import AnomalyError, detect_anomaly
 from .device import device, get_default_device, set_default_device
-from .grad_mode import enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
+from .grad_mode import call_in_scope, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from .numerical import GradcheckError, gradcheck, gradgradcheck, numerical_grad
-from .drawing import render, to_dot
+
+if TYPE_CHECKING:
+    from .drawing import render, to_dot
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "name_scope", "detect_anomaly", "AnomalyError", "to_dot", "render",
+    "set_grad_enabled", "name_scope", "call_in_scope", "detect_anomaly", "AnomalyError", "to_dot", "render",
     "numerical_grad", "gradcheck", "gradgradcheck", "GradcheckError",
     "abs", "broadcast_to", "cat", "clip", "concatenate", "cos", "exp", "flatten", "leaky_relu",
     "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
@@ -147,3 +151,36 @@ __all__ = [
     "Generator", "default_generator", "get_rng_state", "initial_seed", "manual_seed", "seed", "set_rng_state",
     "load", "save", "add", "clamp", "div", "is_tensor", "mul", "neg", "square", "sub",
 ]  # fmt: skip
+
+_DRAWING = ("to_dot", "render")  # imported on first use: drawing needs graphviz, nothing else does
+
+
+def __getattr__(name: str) -> Any:
+    """`to_dot` and `render`, imported from autograd.drawing on first use.
+
+    Without graphviz they are stand-ins that raise ImportError saying what to install, so
+    `import autograd`, `from autograd import *` and help(autograd) still work.
+    """
+    if name not in _DRAWING:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        from . import drawing
+    except ImportError as err:
+        if err.name != "graphviz":
+            raise
+        return _unavailable(name, err)
+    value = globals()[name] = getattr(drawing, name)
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_DRAWING})
+
+
+def _unavailable(name: str, err: ImportError) -> Any:
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise ImportError(str(err), name="graphviz") from err
+
+    unavailable.__name__ = unavailable.__qualname__ = name
+    unavailable.__doc__ = f"Unavailable: {err}"
+    return unavailable

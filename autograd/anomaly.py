@@ -14,10 +14,28 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import _state
+from .grad_mode import anomaly_mode, set_anomaly_mode
 
-# Frames from these folders are the library's own, not the user's code (nn adds its own).
-INTERNAL_DIRS = [os.path.dirname(os.path.abspath(__file__))]
+# Files and folders of library code, whose frames reports skip (libraries on top add theirs).
+_internal_paths: set[str] = set()
+_internal_prefixes: tuple[str, ...] = ()
+
+
+def register_internal(path: str | os.PathLike[str]) -> None:
+    """Treat the code in `path` (a folder, or one file) as library code: anomaly reports skip its
+    frames and point at the caller's line instead. nn registers its folder; registering again does nothing."""
+    global _internal_prefixes
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError(f"register_internal takes a str or os.PathLike path, got {type(path).__name__}")
+    if not text:
+        raise ValueError("register_internal needs a path; an empty one would hide the current folder's code")
+    full = os.path.abspath(text)
+    _internal_paths.add(full)
+    _internal_prefixes = tuple(sorted(p + os.sep for p in _internal_paths))
+
+
+register_internal(os.path.dirname(os.path.abspath(__file__)))
 
 
 class AnomalyError(FloatingPointError):
@@ -27,16 +45,18 @@ class AnomalyError(FloatingPointError):
 def user_stack() -> traceback.StackSummary:
     """The current call stack without the library's own frames (innermost last)."""
     frames = traceback.extract_stack()
-    return traceback.StackSummary.from_list(
-        [f for f in frames if not any(os.path.abspath(f.filename).startswith(d + os.sep) for d in INTERNAL_DIRS)]
-    )
+    return traceback.StackSummary.from_list([f for f in frames if not _is_internal(os.path.abspath(f.filename))])
+
+
+def _is_internal(filename: str) -> bool:
+    return filename in _internal_paths or filename.startswith(_internal_prefixes)
 
 
 class detect_anomaly:
     """Raise AnomalyError as soon as an op produces NaN or inf, in forward or in backward.
 
     With `render_to` (a path ending in .svg or .png), the graph around the op is drawn
-    there too, the op outlined in red.
+    there too, the op outlined in red (drawing needs graphviz; without it the error says so instead).
 
     >>> with detect_anomaly():
     ...     loss = model(x).log().sum()   # AnomalyError at the first log of a non-positive value
@@ -47,12 +67,11 @@ class detect_anomaly:
         self.render_to = None if render_to is None else Path(render_to)
 
     def __enter__(self) -> detect_anomaly:
-        self._previous = _state.anomaly
-        _state.anomaly = self
+        self._previous = set_anomaly_mode(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.anomaly = self._previous
+        set_anomaly_mode(self._previous)
 
 
 def _describe(values: np.ndarray) -> str | None:
@@ -96,15 +115,15 @@ def check_backward(node: Any, index: int, grad: Any, output: Any) -> None:
 
 def _render(roots: Any, node: Any) -> str:
     """Draw the graph around `node` if detect_anomaly was asked to; say where, or why not."""
-    settings = _state.anomaly
+    settings = anomaly_mode()
     if not isinstance(settings, detect_anomaly) or settings.render_to is None:
         return ""
-    from .drawing import render  # only now: drawing is optional
-
     tensors = [t for t in roots if isinstance(t, Tensor)]
     try:
+        from .drawing import render  # only now: drawing needs graphviz, detect_anomaly does not
+
         path = render(tensors, settings.render_to, highlight=node, depth=3, show_grad=False)
-    except Exception as err:  # the anomaly is the news; a failed picture only gets a mention
+    except Exception as err:  # the anomaly is the news; a failed picture (or a missing graphviz) only gets a mention
         return f"\n(could not draw the graph: {err})"
     return f"\nThe graph around it is drawn in {path}."
 

@@ -26,14 +26,22 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import graphviz
 import numpy as np
+
+try:
+    import graphviz
+except ImportError as err:
+    raise ImportError(
+        f"autograd's graph drawing (to_dot, render) needs the graphviz package, which could not be imported ({err}); "
+        "install it with `pip install graphviz graphviz-pure` (seedgrad lists both as dependencies)",
+        name="graphviz",
+    ) from err
 
 from .engine import trace_backward
 from .files import write_atomically
 from .function import Function
 from .inplace import inputs_then
-from .ops.indexing import _show as show_index
+from .ops.indexing import describe_index
 from .tensor import Tensor
 
 FORMATS = ("svg", "png", "pdf")
@@ -100,7 +108,7 @@ def _op_text(node: Function) -> str:
 
 def _value_text(key: str, value: Any) -> str:
     if key == "index" and isinstance(value, tuple):
-        return show_index(value)
+        return describe_index(value)
     if isinstance(value, np.ndarray):
         return summarize(value) if value.size <= 6 else f"array{value.shape}"
     return repr(value)

@@ -7,7 +7,7 @@
 
 import os as _os
 
-from autograd import anomaly as _anomaly
+from autograd.anomaly import register_internal as _register_internal
 
 from . import datasets, functional, init, models, optim
 from .data import DataLoader, Dataset, TensorDataset, default_collate
@@ -31,7 +31,7 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 from .serialization import load, save
 
-_anomaly.INTERNAL_DIRS.append(_os.path.dirname(_os.path.abspath(__file__)))  # not "user code" in reports
+_register_internal(_os.path.dirname(_os.path.abspath(__file__)))  # anomaly reports point past nn, at the user's line
 
 __all__ = [
     "datasets", "functional", "init", "models", "optim", "DataLoader", "Dataset", "TensorDataset", "default_collate",

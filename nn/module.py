@@ -12,9 +12,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import Tensor, is_grad_enabled, no_grad
+from autograd import Tensor, call_in_scope, is_grad_enabled, no_grad
 from autograd.device import as_device, device
-from autograd.grad_mode import call_in_scope
 
 
 class IncompatibleKeys(NamedTuple):

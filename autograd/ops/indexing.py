@@ -36,7 +36,8 @@ class GetItem(Op):
         try:
             out = x[index]
         except IndexError as err:
-            raise IndexError(f"index {_show(index)} is invalid for a tensor of shape {x.shape}: {err}") from None
+            message = f"index {describe_index(index)} is invalid for a tensor of shape {x.shape}: {err}"
+            raise IndexError(message) from None
         ctx.shape, ctx.index = x.shape, index
         return out
 
@@ -69,7 +70,8 @@ class SetItem(Op):
         try:
             out[index] = value
         except IndexError as err:
-            raise IndexError(f"index {_show(index)} is invalid for a tensor of shape {x.shape}: {err}") from None
+            message = f"index {describe_index(index)} is invalid for a tensor of shape {x.shape}: {err}"
+            raise IndexError(message) from None
         ctx.shape, ctx.index, ctx.value_shape = x.shape, index, np.shape(value)
         return out
 
@@ -88,7 +90,11 @@ class SetItem(Op):
         return gx, gv
 
 
-def _show(index: tuple[Any, ...]) -> str:
+def describe_index(index: tuple[Any, ...]) -> str:
+    """An index tuple as readable text for messages and pictures, e.g. "[0, 1:3, array(shape=(20,), dtype=int64)]".
+
+    Small integer arrays are listed, larger ones summarised by shape and dtype.
+    """
     parts = []
     for i in index:
         if isinstance(i, np.ndarray):
@@ -99,6 +105,9 @@ def _show(index: tuple[Any, ...]) -> str:
         else:
             parts.append(repr(i))
     return "[" + ", ".join(parts) + "]"
+
+
+_show = describe_index  # the name tensor.py imports
 
 
 from ..tensor import Tensor  # noqa: E402
