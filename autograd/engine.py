@@ -266,15 +266,21 @@ def _saved_as_tensors(node: Function, output: Tensor) -> tuple[Any, ...]:
     return tuple(mapped)
 
 
+def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of a gradient of `grad_shape`, broadcast from `shape`, to sum over to get back to `shape`:
+    the leading axes `shape` lacks, and those where `shape` has 1. Raises ValueError if `shape` has more axes."""
+    lead = len(grad_shape) - len(shape)
+    if lead < 0:
+        raise ValueError(f"cannot sum a gradient of shape {grad_shape} to the larger shape {shape}")
+    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1)
+
+
 def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum a broadcast gradient back to `shape` (the inverse of numpy broadcasting)."""
-    lead = g.ndim - len(shape)
-    if lead < 0:
-        raise ValueError(f"cannot sum a gradient of shape {g.shape} to the larger shape {shape}")
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    axes = broadcast_axes(g.shape, shape)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
-    if lead:
+    if g.ndim != len(shape):
         g = g.reshape(shape)
     return g
 

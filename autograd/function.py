@@ -1,5 +1,7 @@
 """`Function`: the base class of every differentiable operation, yours or built-in.
 
+(The ops as plain functions, `ag.exp(x)` and the like, are in `autograd/functions.py`.)
+
 Your op is a subclass with two static methods, written as in PyTorch:
 
     class Square(Function):
@@ -46,7 +48,7 @@ higher derivative, so under create_graph=True it raises, naming the op.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -79,8 +81,8 @@ class Function:
     _created_at: Any = None  # where in the user's code, recorded under detect_anomaly()
     _replaced: Any = None  # for an in-place op: the tensor as it was before (see inplace.py)
 
-    # Hooks registered on the output tensor (a non-leaf); see Tensor.register_hook.
-    _hooks: ClassVar[tuple] = ()
+    # Hooks registered on the output tensor (a non-leaf): a list set on the node by Tensor.register_hook.
+    _hooks: list[Callable[[Tensor], Any]] | tuple[()] = ()
     # False: forward and backward see Tensors, as in PyTorch. Op (the built-in ops) sets True: ndarrays.
     _array_io: ClassVar[bool] = False
 
@@ -221,18 +223,25 @@ class AccumulateGrad:
         return f"<AccumulateGrad for {self.variable.name or 'a leaf of shape ' + str(self.variable.shape)}>"
 
 
+_BROADCAST_HINT = (
+    "(numpy rules: trailing dimensions must be equal or 1); reshape or unsqueeze one operand so they line up"
+)
+
+
+def broadcast_error(op: str, shapes: Sequence[tuple[int, ...]]) -> ValueError:
+    """The error for operands of `op` whose `shapes` do not broadcast together, naming every shape."""
+    listed = " and ".join(str(tuple(shape)) for shape in shapes)
+    return ValueError(f"{op}: shapes {listed} do not broadcast {_BROADCAST_HINT}")
+
+
 def _explain(cls: type, raw: list[Any], err: ValueError) -> None:
     """Restate numpy's broadcasting error with the op's name and the shapes; other errors pass through."""
     text = str(err)  # numpy's own words, or the numpy bridge's (a user's forward works on tensors)
     ours = text.startswith(cls.__name__.lower() + ":")  # already said by the op itself
-    if len(raw) < 2 or ours or not ("could not be broadcast" in text or text.endswith("do not broadcast")):
+    if len(raw) < 2 or ours or not ("could not be broadcast" in text or text.endswith(_BROADCAST_HINT)):
         return
-    shapes = " and ".join(str(np.shape(a)) for a in raw)
-    raise ValueError(
-        f"{cls.__name__.lower()}: shapes {shapes} do not broadcast "
-        "(numpy rules: trailing dimensions must be equal or 1); "
-        "reshape or unsqueeze one operand so they line up"
-    ) from None
+    raise broadcast_error(cls.__name__.lower(), [np.shape(a) for a in raw]) from None
+
 
 from .anomaly import check_forward, user_stack  # noqa: E402
 from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

@@ -2,7 +2,7 @@
 
 Each accepts tensors or anything `Tensor(...)` accepts and returns a Tensor. Most are the
 matching Tensor method; the ones without a natural `self` (where, concatenate, stack...)
-live only here.
+live only here. (The base class of the ops, `Function`, is in `autograd/function.py`.)
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ a time, always in float64. `gradcheck` passes iff, for every element,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -101,6 +102,45 @@ def _compare(analytic: np.ndarray, numerical: np.ndarray, what: str, atol: float
     )
 
 
+@dataclass(frozen=True)
+class GradientComparison:
+    """Autograd's and the central-difference gradient of each checked input, side by side, in float64.
+
+    `inputs` are the float64 copies both were taken at; `checked` the positions of the inputs
+    that require grad; `analytic[k]` and `numerical[k]` the two gradients of input `checked[k]`
+    (zeros where autograd found no path to it).
+    """
+
+    inputs: list[Any]
+    checked: list[int]
+    analytic: list[np.ndarray]
+    numerical: list[np.ndarray]
+
+
+def gradient_comparison(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, seed: int = 0) -> GradientComparison:
+    """Both gradients of `fn` for every input tensor with requires_grad=True, as `gradcheck` compares them.
+
+    A non-scalar output is weighted by a random upstream gradient drawn from `seed` (a scalar
+    one by 1), the same weights for both gradients.
+    """
+    xs = [_float64_copy(x) for x in _as_list(inputs)]
+    checked = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("no input requires grad; create the inputs with requires_grad=True")
+    outs = _outputs(fn(*xs))
+    rng = np.random.default_rng(seed)
+    weights = [np.ones(o.shape) if o.size == 1 else rng.standard_normal(o.shape) for o in outs]
+    live = [k for k, o in enumerate(outs) if o.requires_grad]
+    found: Sequence[Any] = [None] * len(checked)
+    if live:
+        upstream = [weights[k].astype(outs[k].dtype) for k in live]
+        found = grad([outs[k] for k in live], [xs[i] for i in checked], upstream, allow_unused=True)
+    analytic = [np.zeros(xs[i].shape) if g is None else np.asarray(g.data, dtype=np.float64)
+                for i, g in zip(checked, found)]  # fmt: skip
+    numerical = numerical_grad(fn, xs, eps, weights)
+    return GradientComparison(xs, checked, analytic, [numerical[i] for i in checked])
+
+
 def gradcheck(
     fn: Callable[..., Any],
     inputs: Any,
@@ -114,32 +154,17 @@ def gradcheck(
     Checks every input tensor with requires_grad=True. A non-scalar output is weighted by a
     random upstream gradient (drawn from `seed`), so every element of the Jacobian counts.
     Returns True, or raises GradcheckError naming the input, the worst index, both values
-    and the tolerances.
+    and the tolerances. `gradient_comparison` gives the two gradients themselves.
 
     >>> gradcheck(lambda x: x.tanh(), [Tensor([0.5, -1.0], requires_grad=True)])
     True
     """
-    xs = [_float64_copy(x) for x in _as_list(inputs)]
-    checked = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
+    inputs = _as_list(inputs)
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise ValueError("gradcheck: no input requires grad; create the inputs with requires_grad=True")
-    outs = _outputs(fn(*xs))
-    rng = np.random.default_rng(seed)
-    weights = [np.ones(o.shape) if o.size == 1 else rng.standard_normal(o.shape) for o in outs]
-    live = [k for k, o in enumerate(outs) if o.requires_grad]
-    if live:
-        analytic = grad(
-            [outs[k] for k in live],
-            [xs[i] for i in checked],
-            grad_outputs=[weights[k].astype(outs[k].dtype) for k in live],
-            allow_unused=True,
-        )
-    else:
-        analytic = (None,) * len(checked)
-    numerical = numerical_grad(fn, xs, eps, weights)
-    for i, a in zip(checked, analytic):
-        a_values = np.zeros(xs[i].shape) if a is None else np.asarray(a.data, dtype=np.float64)
-        _compare(a_values, numerical[i], _describe(i, xs[i]), atol, rtol)
+    result = gradient_comparison(fn, inputs, eps, seed)
+    for i, a, n in zip(result.checked, result.analytic, result.numerical):
+        _compare(a, n, _describe(i, result.inputs[i]), atol, rtol)
     return True
 
 

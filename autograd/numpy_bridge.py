@@ -30,6 +30,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from . import functions as F
+from .function import broadcast_error
 from .grad_mode import _state
 from .inplace import bump
 from .ops import arithmetic as A
@@ -199,8 +200,7 @@ def call_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any
     except ValueError as err:
         if method != "__call__" or "broadcast" not in str(err) or _broadcasts(values):
             raise
-        shapes = " and ".join(str(np.shape(v)) for v in values)
-        raise ValueError(f"{name}: shapes {shapes} do not broadcast") from None
+        raise broadcast_error(name, [np.shape(v) for v in values]) from None
     if method == "at":
         if isinstance(inputs[0], Tensor):
             bump(inputs[0]._data)

@@ -512,9 +512,7 @@ class Tensor:
         except ValueError as err:
             if "broadcast" not in str(err):
                 raise
-            raise ValueError(
-                f"{ufunc.__name__}: shapes {self.shape} and {np.shape(other_data)} do not broadcast"
-            ) from None
+            raise broadcast_error(ufunc.__name__, [self.shape, np.shape(other_data)]) from None
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(np.less, other)
@@ -1053,6 +1051,7 @@ def tensor(
 # The ops import Tensor from this module, so they are imported after the class exists.
 from .device import CPU, as_device, device  # noqa: E402
 from .dtypes import as_dtype, get_default_dtype  # noqa: E402
+from .function import broadcast_error  # noqa: E402
 from .grad_mode import _state  # noqa: E402
 from .inplace import update, version, write_binary  # noqa: E402
 from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402

@@ -1,4 +1,5 @@
-"""Issue 6's benchmark: seedgrad against hand-written numpy (the floor) and, when installed, its eager peers.
+"""The speed benchmark: seedgrad's training steps, per-op overhead, deep graphs, memory and inference, timed
+against hand-written numpy (the floor) and, when installed, its eager peers.
 
     python -m demos.benchmark                 # the full run (several minutes)
     python -m demos.benchmark --quick         # under a minute: fewer samples, smaller deep chains
@@ -8,7 +9,7 @@
 Workloads: mnist-step (float64, float32), xor-step, op-overhead, deep-chain, mlp-large,
 inference, numerical-gradient and memory. Every row is checked against the numpy floor on the
 same data before it is timed; every figure is a median with its spread; every row carries its
-ratio to the floor measured in the same run, and our engine's rows the issue's target.
+ratio to the floor measured in the same run, and our engine's rows a target ratio to that floor.
 
 The BLAS thread count is fixed (one by default): this module sets OMP_NUM_THREADS,
 OPENBLAS_NUM_THREADS and MKL_NUM_THREADS before numpy is first imported, so nothing
@@ -29,7 +30,8 @@ from ._cli import positive_int
 
 DESCRIPTION = (
     "Time seedgrad against hand-written numpy backprop (the floor) and, when installed, PyTorch, DeZero, MyGrad "
-    "and JAX, on the workloads of issue 6; print a table and optionally write JSON."
+    "and JAX: training steps, per-op overhead, deep graphs, inference, numerical gradients and memory; print a "
+    "table and optionally write JSON."
 )
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                     "NUMEXPR_NUM_THREADS")  # fmt: skip
@@ -52,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument(
-        "--threads", type=positive_int, default=1, metavar="N", help="BLAS/OpenMP threads (default 1, as the issue)"
+        "--threads", type=positive_int, default=1, metavar="N", help="BLAS/OpenMP threads (default 1)"
     )
     parser.add_argument(
         "--only", type=_names, default=WORKLOADS, metavar="W1,W2",
@@ -131,7 +133,7 @@ def _run(args: argparse.Namespace, threads: dict[str, Any], argv: list[str]) -> 
     from .bench.workloads import Config, run
 
     make = Config.tiny if args.smoke else Config.quick_run if args.quick else Config.full
-    workloads = tuple(w for w in WORKLOADS if w in args.only)  # always in the issue's order
+    workloads = tuple(w for w in WORKLOADS if w in args.only)  # always in WORKLOADS order
     config = make(threads=args.threads, workloads=workloads, engines=args.engines)
     threads["blas_libraries"] = report.blas_threads()
     machine = report.machine_info(threads)

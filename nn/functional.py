@@ -19,11 +19,12 @@ def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else ag.tensor(x)
 
 
-class Linear(Op):
+class LinearFunction(Op):
     """x @ weight.T + bias as one op: one node in the graph (and in pictures) instead of three.
 
-    x is (..., in_features), weight (out_features, in_features), bias (out_features,).
-    The backward uses only matmul, reshape and sum, so second derivatives work too.
+    The Function behind `linear` and the `nn.Linear` module. x is (..., in_features), weight
+    (out_features, in_features), bias (out_features,). The backward uses only matmul, reshape
+    and sum, so second derivatives work too.
     """
 
     @staticmethod
@@ -46,8 +47,8 @@ class Linear(Op):
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, with weight stored (out_features, in_features) as in PyTorch."""
     if bias is None:
-        return Linear.apply(_tensor(x), weight)
-    return Linear.apply(_tensor(x), weight, bias)
+        return LinearFunction.apply(_tensor(x), weight)
+    return LinearFunction.apply(_tensor(x), weight, bias)
 
 
 def sigmoid(x: Any) -> Tensor:

@@ -1,11 +1,12 @@
 """The seed write-ups' hand-derived numbers and gradients, reproduced with autograd.
 
-Every expected value here is re-derived in plain numpy from the *maths* of the seeds in
-/work/shared/seeds/ (001: fixed-weight forward passes and a hand-written backward for a
-2-10-1 regression net; 003: Nielsen's column-vector `backprop` for the quadratic and
-cross-entropy costs; 004: every chain-rule product of a 2-2-1 sigmoid net, and 1-D linear
-regression). Where a seed is wrong (see the seeds' README, "Known mistakes") the derivation
-here is the correct one, and `test_seed001_mixed_activation_backward_is_wrong` shows the gap.
+Every expected value here is re-derived in plain numpy from the *maths* of the seed write-ups,
+the public hand-written numpy networks the project reproduces (001: fixed-weight forward
+passes and a hand-written backward for a 2-10-1 regression net; 003: Nielsen's column-vector
+`backprop` for the quadratic and cross-entropy costs; 004: every chain-rule product of a 2-2-1
+sigmoid net, and 1-D linear regression). Where a seed is wrong (001 runs ReLU forward but
+multiplies by the sigmoid's derivative backward) the derivation here is the correct one, and
+`test_seed001_mixed_activation_backward_is_wrong` shows the gap.
 
 Gradients are compared in float64 to rtol 1e-10 (atol 1e-12, so tiny entries still count).
 """

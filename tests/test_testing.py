@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 
 import autograd as ag
 import nn
+from autograd.engine import broadcast_axes
+from autograd.numerical import gradient_comparison
+from autograd.ops.reduction import Max
 from autograd.testing import (
     arrays,
     assert_grad_close,
@@ -166,6 +169,19 @@ def test_assert_grad_close_names_the_wrong_input_only() -> None:
 def test_assert_grad_close_needs_an_input_that_requires_grad() -> None:
     with pytest.raises(ValueError, match="no input requires grad"):
         assert_grad_close(ag.tanh, ag.tensor([1.0]))
+
+
+def test_gradient_comparison_gives_both_gradients_under_gradchecks_weights() -> None:
+    x, c = leaf([0.5, -1.0, 2.0]), ag.tensor([3.0, 4.0, 5.0])
+    result = gradient_comparison(lambda x, c: x * x * c, [x, c], seed=3)
+    assert result.checked == [0]  # c does not require grad
+    upstream = np.random.default_rng(3).standard_normal(3)  # a non-scalar output is weighted, as gradcheck does
+    np.testing.assert_allclose(result.analytic[0], 2 * x.data * c.data * upstream, rtol=1e-12)
+    np.testing.assert_allclose(result.numerical[0], result.analytic[0], rtol=1e-6)
+    assert result.inputs[0] is not x and result.inputs[0].dtype == np.float64  # taken at float64 copies
+    wrong = gradient_comparison(lambda x: wrong_square(2.0).apply(x).sum(), x)  # a scalar output: weight 1
+    np.testing.assert_allclose(wrong.analytic[0], 4 * x.data, rtol=1e-12)
+    np.testing.assert_allclose(wrong.numerical[0], 2 * x.data, rtol=1e-6)
 
 
 def test_assert_gradgrad_close_checks_second_derivatives() -> None:
@@ -382,26 +398,31 @@ def test_hypothesis_is_a_test_extra_not_a_runtime_dependency() -> None:
 def test_mutants_cover_the_builtin_functions() -> None:
     names = {cls.__name__ for cls in function_classes(["autograd"])}
     assert {"Add", "Mul", "MatMul", "Max", "Min", "GetItem", "Concatenate", "Softmax"} <= names
-    assert "Linear" not in names and "Linear" in {cls.__name__ for cls in function_classes(["autograd", "nn"])}
+    assert "LinearFunction" not in names
+    assert "LinearFunction" in {cls.__name__ for cls in function_classes(["autograd", "nn"])}
+
+
+class _Largest(Max):
+    """Max under another name: it inherits Max's backward, so a mutant of Max must leave it alone."""
 
 
 def test_a_mutant_corrupts_one_input_of_one_op_and_is_undone() -> None:
     from autograd.ops.arithmetic import Mul
-    from autograd.ops.reduction import Max, Min
 
-    originals = {op: op.__dict__.get("backward") for op in (Mul, Max, Min)}  # (wrapped already in a mutation run)
+    ops = (Mul, Max, _Largest)
+    originals = {op: op.__dict__.get("backward") for op in ops}  # (wrapped already in a mutation run)
     a, b = leaf([1.0, 2.0]), leaf([3.0, -4.0])
     with intercepted([Mul], Mutant(Mul, 1, "scale").corrupt):
         ga, gb = ag.grad((a * b).sum(), [a, b])
     np.testing.assert_array_equal(ga.data, [3.0, -4.0])
     np.testing.assert_array_equal(gb.data, [1.01, 2.02])
     x = leaf([[1.0, 5.0], [3.0, 2.0]])
-    with intercepted([Min], Mutant(Min, 0, "negate").corrupt):  # Min inherits Max's backward: Max stays right
+    with intercepted([Max], Mutant(Max, 0, "negate").corrupt):
         (g_max,) = ag.grad(x.max(), x)
-        (g_min,) = ag.grad(x.min(), x)
-    np.testing.assert_array_equal(g_max.data, [[0.0, 1.0], [0.0, 0.0]])
-    np.testing.assert_array_equal(g_min.data, [[-1.0, 0.0], [0.0, 0.0]])
-    assert {op: op.__dict__.get("backward") for op in (Mul, Max, Min)} == originals
+        (g_largest,) = ag.grad(_Largest.apply(x), x)
+    np.testing.assert_array_equal(g_max.data, [[0.0, -1.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(g_largest.data, [[0.0, 1.0], [0.0, 0.0]])
+    assert {op: op.__dict__.get("backward") for op in ops} == originals
 
 
 def test_transpose_and_broadcast_mutants_apply_only_where_they_change_something() -> None:
@@ -417,6 +438,14 @@ def test_transpose_and_broadcast_mutants_apply_only_where_they_change_something(
         ga, gb = ag.grad(a + b, [a, b], upstream)
     np.testing.assert_array_equal(ga.data, upstream)
     np.testing.assert_array_equal(gb.data, [2.0, 3.0])  # averaged over the broadcast rows instead of summed
+
+
+def test_broadcast_axes_are_the_leading_ones_and_those_stretched_from_1() -> None:
+    assert broadcast_axes((4, 2, 3), (2, 1)) == (0, 2)
+    assert broadcast_axes((2, 1), (2, 1)) == ()  # an axis of 1 in both needs no sum
+    assert broadcast_axes((5,), ()) == (0,)
+    with pytest.raises(ValueError, match=r"gradient of shape \(3,\) to the larger shape \(2, 3\)"):
+        broadcast_axes((3,), (2, 3))
 
 
 MUTANT_SUITE = """

@@ -22,7 +22,7 @@ def _is_basic(index: tuple[Any, ...]) -> bool:
 
 
 def _scatter(grad: np.ndarray, shape: tuple[int, ...], index: tuple[Any, ...]) -> np.ndarray:
-    out = np.zeros_like(grad, shape=shape)  # zeros_like: the same array library as grad
+    out = np.zeros_like(grad, shape=shape)  # zeros_like: in grad's dtype
     if _is_basic(index):
         out[index] = grad
     else:

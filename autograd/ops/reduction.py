@@ -29,7 +29,7 @@ def _kept_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
 def _spread(grad, shape: tuple[int, ...], axis: Axis, scale: float = 1.0):
     """A reduction's gradient: `grad * scale` put back on the reduced axes and repeated along them."""
     if type(grad) is np.ndarray and grad.size == 1:  # the common case, a scalar loss: one fill
-        return np.full_like(grad, grad.item() * scale, shape=shape)  # *_like: grad's array library
+        return np.full_like(grad, grad.item() * scale, shape=shape)  # full_like: keeps grad's dtype
     kept = grad.reshape(_kept_shape(shape, axis))
     return np.broadcast_to(kept if scale == 1.0 else kept * scale, shape)
 
@@ -106,30 +106,42 @@ class Var(Op):
         return grad * np.where(centred == 0, np.nan, infinite)
 
 
+def _shared_by_ties(ctx, grad):
+    """The gradient of a max or min: each output's gradient split evenly among the elements equal to it."""
+    x, out = ctx.saved_tensors
+    winners = x == out.reshape(ctx.kept)
+    share = winners / winners.sum(axis=ctx.axis, keepdims=True)
+    return grad.reshape(ctx.kept) * share
+
+
 class Max(Op):
     """Largest element along `axis`; tied maxima share the gradient evenly."""
 
-    _pick = staticmethod(np.max)
-
-    @classmethod
-    def forward(cls, ctx, x, axis=None, keepdims=False):
-        out = cls._pick(x, axis=axis, keepdims=keepdims)
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        out = np.max(x, axis=axis, keepdims=keepdims)
         ctx.save_for_backward(x, out)
         ctx.axis, ctx.kept = axis, _kept_shape(x.shape, axis)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        winners = x == out.reshape(ctx.kept)
-        share = winners / winners.sum(axis=ctx.axis, keepdims=True)
-        return grad.reshape(ctx.kept) * share
+        return _shared_by_ties(ctx, grad)
 
 
-class Min(Max):
+class Min(Op):
     """Smallest element along `axis`; tied minima share the gradient evenly."""
 
-    _pick = staticmethod(np.min)
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        out = np.min(x, axis=axis, keepdims=keepdims)
+        ctx.save_for_backward(x, out)
+        ctx.axis, ctx.kept = axis, _kept_shape(x.shape, axis)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _shared_by_ties(ctx, grad)
 
 
 def _stable_max(x: np.ndarray, axis: Axis) -> np.ndarray:

@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import grad
-from ..numerical import GradcheckError, _float64_copy, _outputs, gradcheck, gradgradcheck, numerical_grad
+from ..numerical import GradcheckError, gradcheck, gradgradcheck, gradient_comparison
 from ..tensor import Tensor
 
 SHOWN = 5  # elements listed per wrong input, worst first
@@ -121,17 +120,15 @@ def mismatch_report(
     `labels[i]` names input i and `index_of[i]` turns a flat position in it into the index
     to show (both default to the input's own).
     """
-    xs = [_float64_copy(x) for x in inputs]
-    checked = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x.requires_grad]
     lines = [f"{what} does not match central differences"]
     try:
-        analytic, numerical = _gradients(fn, xs, checked, eps, seed)
+        result = gradient_comparison(fn, list(inputs), eps, seed)
     except Exception as err:  # the verdict stands; only the details are lost
         return "\n".join([*lines, f"  {error}", f"  (no side-by-side table: recomputing the gradients raised {err!r})"])
-    for i, a, n in zip(checked, analytic, numerical):
+    for i, a, n in zip(result.checked, result.analytic, result.numerical):
         label = labels[i] if labels else _label(i, inputs[i])
         locate = index_of[i] if index_of else _unravel(a.shape)
-        lines += _table(label, xs[i].data, a, n, atol, rtol, locate)
+        lines += _table(label, result.inputs[i].data, a, n, atol, rtol, locate)
     if len(lines) == 1:  # the tables found nothing: let gradcheck's own words speak
         lines.append(f"  {error}")
     lines.append(
@@ -139,24 +136,6 @@ def mismatch_report(
         f"with step {eps:g}; non-scalar outputs weighted by a random upstream gradient (seed {seed})"
     )
     return "\n".join(lines)
-
-
-def _gradients(
-    fn: Callable[..., Any], xs: list[Any], checked: list[int], eps: float, seed: int
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Autograd's and the central-difference gradient of each checked input, weighted as gradcheck weights."""
-    outs = _outputs(fn(*xs))
-    rng = np.random.default_rng(seed)
-    weights = [np.ones(o.shape) if o.size == 1 else rng.standard_normal(o.shape) for o in outs]
-    live = [k for k, o in enumerate(outs) if o.requires_grad]
-    found: Sequence[Any] = [None] * len(checked)
-    if live:
-        upstream = [weights[k].astype(outs[k].dtype) for k in live]
-        found = grad([outs[k] for k in live], [xs[i] for i in checked], upstream, allow_unused=True)
-    analytic = [np.zeros(xs[i].shape) if g is None else np.asarray(g.data, dtype=np.float64)
-                for i, g in zip(checked, found)]  # fmt: skip
-    numerical = numerical_grad(fn, xs, eps, weights)
-    return analytic, [numerical[i] for i in checked]
 
 
 def _unravel(shape: tuple[int, ...]) -> Callable[[int], tuple[int, ...]]:

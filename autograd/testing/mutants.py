@@ -38,6 +38,7 @@ import pytest
 from _pytest.runner import runtestprotocol
 from hypothesis import Phase, settings
 
+from ..engine import broadcast_axes
 from ..function import Function
 from ..tensor import Tensor
 
@@ -66,10 +67,10 @@ def _transposed(g: Any, shape: Shape) -> Any:
 def _averaged(g: Any, shape: Shape) -> Any:
     """Mean where the engine sums a broadcast gradient back to the input's shape."""
     v = _values(g)
-    lead = v.ndim - len(shape)
-    if lead < 0:
+    try:
+        axes = broadcast_axes(v.shape, shape)
+    except ValueError:  # more axes than the gradient: not a broadcast
         return None
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and v.shape[lead + i] != 1)
     if int(np.prod([v.shape[a] for a in axes])) == 1 or not np.any(v.sum(axis=axes)):
         return None
     return g.mean(axis=axes, keepdims=True).reshape(shape)
@@ -136,7 +137,7 @@ def intercepted(ops: Sequence[type], transform: Callable[[type, Any, tuple[Any, 
 
         def backward(ctx: Any, grad: Any, op: type = op, original: Callable = original) -> Any:
             out = original(ctx, grad)
-            if type(ctx) is not op:  # a subclass that inherits this backward (Min from Max)
+            if type(ctx) is not op:  # a subclass that inherits this backward: not the op mutated
                 return out
             single = not isinstance(out, tuple)
             result = transform(op, ctx, (out,) if single else out)

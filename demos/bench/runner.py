@@ -101,7 +101,7 @@ class Runner:
     missing_peers: dict[str, str] = field(default_factory=dict)
 
     def run(self, workloads: dict[str, Callable[[Runner], None]]) -> list[Row]:
-        """Load the peers, then run each workload of the config, in the issue's order."""
+        """Load the peers, then run each workload of the config, in the order of WORKLOADS."""
         if any(self.config.wants(p.name) for p in PEERS):
             self.peers, self.missing_peers = load_peers(self.config.threads, self.config.wants)
         # Everything imported so far (PyTorch brings a six-figure count of objects) leaves the collector's

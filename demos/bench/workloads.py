@@ -1,8 +1,8 @@
-"""The workloads of issue 6, each a set of rows: the numpy floor, other references, our engine, the peers.
+"""The benchmark's workloads, each a set of rows: the numpy floor, other references, our engine, the peers.
 
 Every row is first checked against the floor on the same data (a row that fails is reported,
 not timed); then the rows of a workload are timed together, and each gets its ratio to the
-floor of the same run and, for our engine's rows, the issue's target.
+floor of the same run and, for our engine's rows, the target ratio it should meet.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def op_overhead(r: Runner) -> None:
 
 def deep_chain(r: Runner) -> None:
     """The chain at two depths: time and traced peak memory against numpy's, then their growth per op."""
-    compared, other = r.config.chain_depths  # `compared` gets the issue's target against the numpy chain
+    compared, other = r.config.chain_depths  # `compared` gets a target ratio to the numpy chain
     rounds = dict(zip((compared, other), r.config.chain_rounds))
     per_op: dict[str, dict[int, float]] = {}
     for depth in sorted((compared, other)):
