@@ -754,7 +754,8 @@ class Tensor:
         try:
             update(self, "__setitem__", (value,), write, lambda before, v: SetItem.apply(before, v, index=index))
         except IndexError as err:
-            raise IndexError(f"index {_show(index)} is invalid for a tensor of shape {self.shape}: {err}") from None
+            where = describe_index(index)
+            raise IndexError(f"index {where} is invalid for a tensor of shape {self.shape}: {err}") from None
 
     # ----------------------------------------------------------------- elementwise
 
@@ -1055,7 +1056,7 @@ from .function import broadcast_error  # noqa: E402
 from .grad_mode import _state  # noqa: E402
 from .inplace import update, version, write_binary  # noqa: E402
 from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
-from .ops.indexing import GetItem, SetItem, _show  # noqa: E402
+from .ops.indexing import GetItem, SetItem, describe_index  # noqa: E402
 from .ops.pointwise import (  # noqa: E402
     Abs,
     Cast,

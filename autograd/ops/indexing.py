@@ -107,7 +107,6 @@ def describe_index(index: tuple[Any, ...]) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-_show = describe_index  # the name tensor.py imports
 
 
 from ..tensor import Tensor  # noqa: E402
