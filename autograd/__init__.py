@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any  # noqa: I001  (the block is in a set orde
 from .tensor import MaxMin, Size, Tensor, tensor
 from .engine import grad
 from .function import Function
-from .functions import (
+from .op_functions import (
     abs,
     add,
     clamp,

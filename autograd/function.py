@@ -1,6 +1,6 @@
 """`Function`: the base class of every differentiable operation, yours or built-in.
 
-(The ops as plain functions, `ag.exp(x)` and the like, are in `autograd/functions.py`.)
+(The ops as plain functions, `ag.exp(x)` and the like, are in `autograd/op_functions.py`.)
 
 Your op is a subclass with two static methods, written as in PyTorch:
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-from . import functions as F
+from . import op_functions as F
 from .function import broadcast_error
 from .grad_mode import _state
 from .inplace import bump

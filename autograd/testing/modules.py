@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..functions import concatenate
 from ..numerical import GradcheckError, gradcheck
+from ..op_functions import concatenate
 from ..tensor import Tensor
 from .gradients import describe, mismatch_report
 
