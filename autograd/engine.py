@@ -136,19 +136,12 @@ def _add(buffer: dict, key: Any, g: Any) -> None:
 
 
 def _run(
-    roots: list[Tensor],
-    seeds: list[Any],
-    retain_graph: bool,
-    create_graph: bool,
-    capture: list[Tensor] | None,
-    on_edge: Any = None,
-) -> dict[Tensor, Any]:
+    roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph: bool,
+    capture: list[Tensor] | None, on_edge: Any = None,
+) -> dict[Tensor, Any]:  # fmt: skip
     """The pass itself. `capture` returns the gradients of those tensors instead of storing
     leaf gradients; `on_edge(node, i, grad)` sees every gradient sent to a node's input i."""
-    node_grads: dict[Function, Any] = {}  # gradient arriving at each node's output
-    leaf_grads: dict[Tensor, Any] = {}  # gradient arriving at each leaf, in order of arrival
-    for root, seed in zip(roots, seeds):
-        _add(node_grads if root.grad_fn is not None else leaf_grads, root.grad_fn or root, seed)
+    node_grads, leaf_grads = _seeded(roots, seeds)
     order, produced = _collect(roots)
     wanted = {} if capture is None else {x.grad_fn: x for x in capture if x.grad_fn is not None}
     found: dict[Tensor, Any] = {}
@@ -179,10 +172,7 @@ def _run(
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
                 if len(input_grads) != len(inputs):
-                    raise RuntimeError(
-                        f"{type(node).__name__}.backward returned {len(input_grads)} gradients, but forward took "
-                        f"{len(inputs)} inputs; return one per input (None where there is none)"
-                    )
+                    raise _count_error(node, len(input_grads), len(inputs))
                 for i, (x, gx, needed) in enumerate(zip(inputs, input_grads, node.needs_input_grad)):
                     if gx is None or not needed:
                         continue
@@ -200,17 +190,39 @@ def _run(
             if not retain_graph:
                 node._inputs = None  # free what this node held, as soon as it is done
                 node.saved_tensors = ()
-        for leaf, g in leaf_grads.items():
-            if leaf._hooks:
-                leaf_grads[leaf] = _call_hooks(leaf._hooks, g, create_graph, exposed)
-        if capture is None:
-            _accumulate(leaf_grads, create_graph, exposed)
-        else:  # what grad() returns must not alias either
-            found.update(leaf_grads)
-            found = {x: _own(g, exposed) if not create_graph else _clone(g) for x, g in found.items()}
+        return _finish(leaf_grads, found, capture is not None, create_graph, exposed)
     finally:
         _state.enabled = was_enabled
-    return found
+
+
+def _seeded(roots: list[Tensor], seeds: list[Any]) -> tuple[dict[Function, Any], dict[Tensor, Any]]:
+    """The gradient arriving at each node's output, and at each leaf, as the pass starts."""
+    node_grads: dict[Function, Any] = {}
+    leaf_grads: dict[Tensor, Any] = {}  # in order of arrival
+    for root, seed in zip(roots, seeds):
+        _add(node_grads if root.grad_fn is not None else leaf_grads, root.grad_fn or root, seed)
+    return node_grads, leaf_grads
+
+
+def _count_error(node: Function, returned: int, expected: int) -> RuntimeError:
+    return RuntimeError(
+        f"{type(node).__name__}.backward returned {returned} gradients, but forward took {expected} inputs; "
+        "return one per input (None where there is none)"
+    )
+
+
+def _finish(
+    leaf_grads: dict[Tensor, Any], found: dict[Tensor, Any], capture: bool, create_graph: bool, exposed: set[int]
+) -> dict[Tensor, Any]:
+    """The leaves' part of the pass: their hooks, then `.grad` (backward) or the returned gradients (grad)."""
+    for leaf, g in leaf_grads.items():
+        if leaf._hooks:
+            leaf_grads[leaf] = _call_hooks(leaf._hooks, g, create_graph, exposed)
+    if not capture:
+        _accumulate(leaf_grads, create_graph, exposed)
+        return found
+    found.update(leaf_grads)  # what grad() returns must not alias either
+    return {x: _own(g, exposed) if not create_graph else _clone(g) for x, g in found.items()}
 
 
 def _accumulate(leaf_grads: dict[Tensor, Any], create_graph: bool, exposed: set[int]) -> None:

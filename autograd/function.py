@@ -134,38 +134,22 @@ class Function:
                 raw.append(x)
                 needs.append(False)
         state = _grad_state
-        out_tensor = _new_tensor(Tensor)
-        out_tensor._grad = None
-        out_tensor.name = None
-        out_tensor._hooks = None
         node = cls.__new__(cls)  # the ctx forward sees, and the graph's node when recorded
-        if not (True in needs and state.enabled):  # nothing to record: the ctx only lives through forward
+        recording = True in needs and state.enabled
+        if recording:
+            needs = tuple(needs)
+            node.needs_input_grad = _NEEDS.setdefault(needs, needs)  # shared: fewer objects for the GC to track
+            node._inputs = inputs
+            node._seq = next(_node_counter)
+            if attrs:
+                node._attrs = attrs
+            if state.scope is not None:
+                node._scope = state.scope
+            if state.anomaly:
+                node._created_at = user_stack()
+        else:  # nothing to record: the ctx only lives through forward
             n = len(needs)
             node.needs_input_grad = _NO_NEEDS[n] if n < len(_NO_NEEDS) else (False,) * n
-            try:
-                if cls._array_io:
-                    out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
-                else:
-                    out = _forward_on_tensors(cls, node, inputs, attrs)
-            except ValueError as err:
-                _explain(cls, raw, err)
-                raise
-            if state.anomaly:
-                check_forward(cls.__name__, out, None)
-            out_tensor._data = out if type(out) is np.ndarray else np.asarray(out)
-            out_tensor.grad_fn = None
-            out_tensor._requires_grad = False
-            return out_tensor
-        needs = tuple(needs)
-        node.needs_input_grad = _NEEDS.setdefault(needs, needs)  # shared: fewer objects for the GC to track
-        node._inputs = inputs
-        node._seq = next(_node_counter)
-        if attrs:
-            node._attrs = attrs
-        if state.scope is not None:
-            node._scope = state.scope
-        if state.anomaly:
-            node._created_at = user_stack()
         try:
             if cls._array_io:
                 out = cls.forward(node, *raw, **attrs) if attrs else cls.forward(node, *raw)
@@ -176,12 +160,17 @@ class Function:
             raise
         if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results; keep saved refs in step
             scalar, out = out, np.asarray(out)
-            node.saved_tensors = tuple(out if v is scalar else v for v in node.saved_tensors)
+            if recording:
+                node.saved_tensors = tuple(out if v is scalar else v for v in node.saved_tensors)
         if state.anomaly:
-            check_forward(cls.__name__, out, node)
+            check_forward(cls.__name__, out, node if recording else None)
+        out_tensor = _new_tensor(Tensor)
         out_tensor._data = out
-        out_tensor.grad_fn = node
-        out_tensor._requires_grad = True
+        out_tensor._grad = None
+        out_tensor.name = None
+        out_tensor._hooks = None
+        out_tensor.grad_fn = node if recording else None
+        out_tensor._requires_grad = recording
         return out_tensor
 
 
