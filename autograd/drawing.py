@@ -207,70 +207,13 @@ def to_dot(
     traced_edges: dict[tuple[int, int], np.ndarray] = {}
     traced: dict[int, np.ndarray] = {}
     if show_backward:
-        if len(roots_list) != 1:
-            raise ValueError("show_backward draws one backward pass: give a single root")
-        if graph.freed:
-            raise RuntimeError(
-                "show_backward needs the graph, but backward() already freed it; call "
-                "backward(retain_graph=True) before drawing, or draw before backward"
-            )
-        traced_edges, found = trace_backward(roots_list[0], grad)
-        traced = {id(t): g for t, g in found.items()}
+        traced_edges, traced = _trace_gradients(roots_list, graph, grad)
 
-    dot = GraphPicture(
-        "backprop",
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11", "nodesep": "0.25"},
-        node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"},
-        edge_attr={"fontname": "Helvetica", "fontsize": "9"},
-    )
-    if graph.freed:
-        dot.attr(label="parts of this graph were freed by backward(); use backward(retain_graph=True) to keep them")
-
-    clusters: dict[str, list[tuple[str, dict[str, str]]]] = {}  # box key -> its nodes ("" = no box)
-    boxes: dict[str, tuple[str, str]] = {}  # box key -> (label, enclosing box key)
-
-    def place(name: str, attrs: dict[str, str], scope: Any) -> None:
-        key = _cluster_key(scope) if group_modules else ""
-        while group_modules and scope is not None:  # this module's box, and every enclosing one
-            path = scope.path
-            label = f"{path} ({scope.kind})" if path and scope.kind else path or scope.kind
-            boxes.setdefault(_cluster_key(scope), (label, _cluster_key(scope.parent)))
-            scope = scope.parent
-        clusters.setdefault(key, []).append((name, attrs))
-
-    for index, (name, t) in enumerate(graph.tensors.values()):
-        lines = [_title(t, index, graph), _shape_text(t)]
-        if show_data:
-            lines.append(f"data {summarize(t.data)}")
-        g = traced.get(id(t)) if show_backward else (t.grad.data if t.grad is not None else None)
-        if show_grad and g is not None:
-            lines.append(f"grad {summarize(g)}")
-        attrs = {"label": "\n".join(lines), **STYLE[_kind(t, roots_list)]}
-        scope = t.grad_fn._scope if t.grad_fn is not None else _parameter_scope(t, graph)
-        place(name, attrs, scope)
-
-    for _, node in sorted(graph.ops.items()):
-        freed = node._inputs is None
-        label = f"{type(node).__name__}\n(freed by backward)" if freed else _op_text(node)
-        attrs = {"label": label, **STYLE["freed" if freed else "op"]}
-        if node is highlight:
-            attrs.update(color="#e74c3c", penwidth="3")
-        place(graph.op_name(node), attrs, node._scope)
-
+    dot = _new_picture(rankdir, graph.freed)
+    nodes = _tensor_nodes(graph, roots_list, show_data, show_grad, show_backward, traced) + _op_nodes(graph, highlight)
+    clusters, boxes = _group_by_module(nodes, group_modules)
     _emit_clusters(dot, clusters, boxes)
-
-    for tensor_name, i, node in graph.edges:
-        op_name = graph.op_name(node)
-        if i < 0:
-            dot.edge(op_name, tensor_name)
-            continue
-        dot.edge(tensor_name, op_name)
-        if show_backward and (node._seq, i) in traced_edges:
-            dot.edge(
-                op_name, tensor_name,
-                label=f"grad {summarize(traced_edges[(node._seq, i)])}",
-                color="#c0392b", fontcolor="#c0392b", style="dashed", constraint="false",
-            )  # fmt: skip
+    _add_edges(dot, graph, traced_edges)
     return dot
 
 
@@ -288,6 +231,112 @@ def render(root: Tensor | Iterable[Tensor], path: str | os.PathLike, format: str
     picture = to_dot(*roots, **options)
     data = _layout(picture.source, fmt)
     return write_atomically(path, lambda f: f.write(data))
+
+
+# --------------------------------------------------------------------------- to_dot's steps
+
+_Node = tuple[str, dict[str, str], Any]  # (node name, graphviz attributes, module scope or None)
+
+
+def _trace_gradients(
+    roots: list[Tensor], graph: _Graph, grad: Any
+) -> tuple[dict[tuple[int, int], np.ndarray], dict[int, np.ndarray]]:
+    """Run show_backward's side-effect-free backward pass: the gradient on each edge, and on each tensor (by id)."""
+    if len(roots) != 1:
+        raise ValueError("show_backward draws one backward pass: give a single root")
+    if graph.freed:
+        raise RuntimeError(
+            "show_backward needs the graph, but backward() already freed it; call "
+            "backward(retain_graph=True) before drawing, or draw before backward"
+        )
+    traced_edges, found = trace_backward(roots[0], grad)
+    return traced_edges, {id(t): g for t, g in found.items()}
+
+
+def _new_picture(rankdir: str, freed: bool) -> GraphPicture:
+    """An empty picture in the house style, captioned when backward() freed part of the graph."""
+    dot = GraphPicture(
+        "backprop",
+        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11", "nodesep": "0.25"},
+        node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "9"},
+    )
+    if freed:
+        dot.attr(label="parts of this graph were freed by backward(); use backward(retain_graph=True) to keep them")
+    return dot
+
+
+def _tensor_nodes(
+    graph: _Graph,
+    roots: list[Tensor],
+    show_data: bool,
+    show_grad: bool,
+    show_backward: bool,
+    traced: dict[int, np.ndarray],
+) -> list[_Node]:
+    """A box per tensor: title, shape, and optionally values and gradient (traced, or its own `.grad`)."""
+    nodes = []
+    for index, (name, t) in enumerate(graph.tensors.values()):
+        lines = [_title(t, index, graph), _shape_text(t)]
+        if show_data:
+            lines.append(f"data {summarize(t.data)}")
+        g = traced.get(id(t)) if show_backward else (t.grad.data if t.grad is not None else None)
+        if show_grad and g is not None:
+            lines.append(f"grad {summarize(g)}")
+        attrs = {"label": "\n".join(lines), **STYLE[_kind(t, roots)]}
+        scope = t.grad_fn._scope if t.grad_fn is not None else _parameter_scope(t, graph)
+        nodes.append((name, attrs, scope))
+    return nodes
+
+
+def _op_nodes(graph: _Graph, highlight: Function | None) -> list[_Node]:
+    """An ellipse per op in creation order, dashed red where backward freed it, outlined if highlighted."""
+    nodes = []
+    for _, node in sorted(graph.ops.items()):
+        freed = node._inputs is None
+        label = f"{type(node).__name__}\n(freed by backward)" if freed else _op_text(node)
+        attrs = {"label": label, **STYLE["freed" if freed else "op"]}
+        if node is highlight:
+            attrs.update(color="#e74c3c", penwidth="3")
+        nodes.append((graph.op_name(node), attrs, node._scope))
+    return nodes
+
+
+def _group_by_module(
+    nodes: list[_Node], group_modules: bool
+) -> tuple[dict[str, list[tuple[str, dict[str, str]]]], dict[str, tuple[str, str]]]:
+    """The nodes of each module box ("" = no box), and each box's (label, enclosing box); one box without grouping."""
+    clusters: dict[str, list[tuple[str, dict[str, str]]]] = {}  # box key -> its nodes ("" = no box)
+    boxes: dict[str, tuple[str, str]] = {}  # box key -> (label, enclosing box key)
+    for name, attrs, scope in nodes:
+        key = _cluster_key(scope) if group_modules else ""
+        while group_modules and scope is not None:  # this module's box, and every enclosing one
+            boxes.setdefault(_cluster_key(scope), (_box_label(scope), _cluster_key(scope.parent)))
+            scope = scope.parent
+        clusters.setdefault(key, []).append((name, attrs))
+    return clusters, boxes
+
+
+def _box_label(scope: Any) -> str:
+    """A module box's caption: its path and class (`fc1 (Linear)`), or whichever of the two it has."""
+    path = scope.path
+    return f"{path} ({scope.kind})" if path and scope.kind else path or scope.kind
+
+
+def _add_edges(dot: graphviz.Digraph, graph: _Graph, traced_edges: dict[tuple[int, int], np.ndarray]) -> None:
+    """Forward edges (input -> op -> output), plus a dashed red gradient edge back wherever one was traced."""
+    for tensor_name, i, node in graph.edges:
+        op_name = graph.op_name(node)
+        if i < 0:
+            dot.edge(op_name, tensor_name)
+            continue
+        dot.edge(tensor_name, op_name)
+        if (node._seq, i) in traced_edges:
+            dot.edge(
+                op_name, tensor_name,
+                label=f"grad {summarize(traced_edges[(node._seq, i)])}",
+                color="#c0392b", fontcolor="#c0392b", style="dashed", constraint="false",
+            )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- helpers

@@ -52,15 +52,8 @@ def assert_module_grad_close(
     if max_entries < 1:
         raise ValueError(f"max_entries must be at least 1, got {max_entries}")
     base = copy.deepcopy(module)
-    params = []
-    for path, p in base.named_parameters():
-        original_dtype = p.dtype
-        p.data, p.grad = np.asarray(p.data, dtype=np.float64), None
-        if p.requires_grad:
-            params.append((path, p, original_dtype))
-    rng = np.random.default_rng(seed)
-    samples = [np.arange(p.size) if p.size <= max_entries else np.sort(rng.choice(p.size, max_entries, replace=False))
-               for _, p, _ in params]  # fmt: skip
+    params = _float64_parameters(base)
+    samples = _sample_positions(params, max_entries, seed)
     entries = [Tensor(p.data.reshape(-1)[pos], requires_grad=True, name=path)
                for (path, p, _), pos in zip(params, samples)]  # fmt: skip
     k = len(entries)
@@ -79,15 +72,44 @@ def assert_module_grad_close(
     try:
         gradcheck(evaluate, entries + list(inputs), eps=eps, atol=atol, rtol=rtol, seed=seed)
     except GradcheckError as err:
-        labels = [_label(path, p, dtype, pos) for (path, p, dtype), pos in zip(params, samples)]
-        index_of = [_locator(p.shape, pos) for (_, p, _), pos in zip(params, samples)]
-        for i, x in enumerate(inputs):
-            shape = np.shape(x.data if isinstance(x, Tensor) else x)
-            labels.append(f"input {i}, shape {shape}")
-            index_of.append(_locator(shape, np.arange(int(np.prod(shape)))))
+        labels, index_of = _labels_and_locators(params, samples, inputs)
         what = f"the gradient of {describe(module)}" + (" followed by the loss" if loss is not None else "")
         report = mismatch_report(what, evaluate, entries + list(inputs), err, eps, atol, rtol, seed, labels, index_of)
         raise GradcheckError(report) from None
+
+
+_Checked = tuple[str, Tensor, Any]  # (path, float64 parameter of the copy, its original dtype)
+
+
+def _float64_parameters(base: Any) -> list[_Checked]:
+    """Turn every parameter of the copy `base` to float64 with no grad; return those that require grad."""
+    params = []
+    for path, p in base.named_parameters():
+        original_dtype = p.dtype
+        p.data, p.grad = np.asarray(p.data, dtype=np.float64), None
+        if p.requires_grad:
+            params.append((path, p, original_dtype))
+    return params
+
+
+def _sample_positions(params: list[_Checked], max_entries: int, seed: int) -> list[np.ndarray]:
+    """The flat positions checked in each parameter: all of a small one, else `max_entries` drawn from `seed`."""
+    rng = np.random.default_rng(seed)
+    return [np.arange(p.size) if p.size <= max_entries else np.sort(rng.choice(p.size, max_entries, replace=False))
+            for _, p, _ in params]  # fmt: skip
+
+
+def _labels_and_locators(
+    params: list[_Checked], samples: list[np.ndarray], inputs: tuple[Any, ...]
+) -> tuple[list[str], list[Callable[[int], tuple[int, ...]]]]:
+    """For each checked tensor (parameters, then inputs), a name for the report and a map to its real index."""
+    labels = [_label(path, p, dtype, pos) for (path, p, dtype), pos in zip(params, samples)]
+    index_of = [_locator(p.shape, pos) for (_, p, _), pos in zip(params, samples)]
+    for i, x in enumerate(inputs):
+        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        labels.append(f"input {i}, shape {shape}")
+        index_of.append(_locator(shape, np.arange(int(np.prod(shape)))))
+    return labels, index_of
 
 
 def _spliced(p: Tensor, positions: np.ndarray, entries: Tensor) -> Tensor:

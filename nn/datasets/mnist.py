@@ -81,34 +81,51 @@ def load_mnist(
     if source not in SOURCES:
         raise ValueError(f"load_mnist: source must be one of {SOURCES}, got {source!r}")
     cache_dir = Path(cache_dir) if cache_dir is not None else mnist_cache_dir()
-    checksums = dict(MNIST_MD5 if checksums is None else checksums)
-    missing = [name for name in MNIST_MD5 if name not in checksums]
-    if missing:
-        raise ValueError(f"load_mnist: checksums must give an MD5 for each of {list(MNIST_MD5)}; missing {missing}")
-
-    if source == "sample":
-        train, test = _load_sample(split_seed)
-        used, message = "sample", _sample_message(split_seed)
-    else:
-        try:
-            train, test = _load_full(cache_dir, mirrors, checksums, timeout)
-            used = "full"
-            message = f"load_mnist: full MNIST from {cache_dir} ({len(train[0]):,} train / {len(test[0]):,} test)"
-        except DownloadError as e:
-            advice = _manual_advice(cache_dir, mirrors)
-            if source == "full":
-                message = f"load_mnist: full MNIST is not available: {e}\n{advice}"
-                raise DownloadError(message, e.filename, e.failures) from e
-            try:
-                train, test = _load_sample(split_seed)
-            except ImportError as no_sample:
-                raise ImportError(f"load_mnist: full MNIST is not available ({e}), and {no_sample}") from no_sample
-            used = "sample"
-            message = f"load_mnist: full MNIST is not available: {e}\n{advice}\n{_sample_message(split_seed)}"
+    checksums = _complete_checksums(checksums)
+    (train, test), used, message = _load_source(source, cache_dir, mirrors, checksums, timeout, split_seed)
     if verbose:
         print(message)
     data = (_format(*train, normalize, flatten, one_hot_label), _format(*test, normalize, flatten, one_hot_label))
     return (data, used) if return_source else data
+
+
+def _complete_checksums(checksums: Mapping[str, str] | None) -> dict[str, str]:
+    """The MD5 per file name: the published ones by default; a caller's must cover all four files."""
+    checksums = dict(MNIST_MD5 if checksums is None else checksums)
+    missing = [name for name in MNIST_MD5 if name not in checksums]
+    if missing:
+        raise ValueError(f"load_mnist: checksums must give an MD5 for each of {list(MNIST_MD5)}; missing {missing}")
+    return checksums
+
+
+def _load_source(
+    source: str, cache_dir: Path, mirrors: Sequence[str], checksums: Mapping[str, str], timeout: float, split_seed: int
+) -> tuple[tuple[Split, Split], str, str]:
+    """The raw halves from the source asked for, which source was used ("full" or "sample"), and a line saying so."""
+    if source == "sample":
+        return _load_sample(split_seed), "sample", _sample_message(split_seed)
+    try:
+        train, test = _load_full(cache_dir, mirrors, checksums, timeout)
+    except DownloadError as e:
+        return _fall_back_to_sample(e, source, cache_dir, mirrors, split_seed)
+    message = f"load_mnist: full MNIST from {cache_dir} ({len(train[0]):,} train / {len(test[0]):,} test)"
+    return (train, test), "full", message
+
+
+def _fall_back_to_sample(
+    e: DownloadError, source: str, cache_dir: Path, mirrors: Sequence[str], split_seed: int
+) -> tuple[tuple[Split, Split], str, str]:
+    """After full MNIST failed: re-raise with advice for source="full", else load the sample and say why."""
+    advice = _manual_advice(cache_dir, mirrors)
+    if source == "full":
+        message = f"load_mnist: full MNIST is not available: {e}\n{advice}"
+        raise DownloadError(message, e.filename, e.failures) from e
+    try:
+        train, test = _load_sample(split_seed)
+    except ImportError as no_sample:
+        raise ImportError(f"load_mnist: full MNIST is not available ({e}), and {no_sample}") from no_sample
+    message = f"load_mnist: full MNIST is not available: {e}\n{advice}\n{_sample_message(split_seed)}"
+    return (train, test), "sample", message
 
 
 def _load_full(

@@ -195,44 +195,66 @@ class Optimizer:
         before anything is written; arrays are copied, in each parameter's dtype, so the
         optimiser never shares memory with `state`.
         """
-        name = type(self).__name__
+        self._check_group_count(state)
+        hypers = [self._loaded_hyperparameters(state, g) for g in range(len(self.param_groups))]
+        params = self._parameters()
+        per_param = self._loaded_per_param_state(state, params)
+        for group, hyper in zip(self.param_groups, hypers):
+            group.update(hyper)
+        self._index_state(dict(zip(params, per_param)))
+
+    def _check_group_count(self, state: Mapping[str, Any]) -> None:
+        """Refuse a state dict saved from an optimiser with a different number of param groups."""
         n_groups = len(self.param_groups)
         saved_groups = 1 + max((g for g in map(_group_key, state) if g is not None), default=0)
         if saved_groups != n_groups:
             raise ValueError(
-                f"the state dict has {saved_groups} param group(s), but this {name} has {n_groups}; "
+                f"the state dict has {saved_groups} param group(s), but this {type(self).__name__} has {n_groups}; "
                 "build it with the same param groups"
             )
-        hypers: list[dict[str, Any]] = []
-        for g, group in enumerate(self.param_groups):
-            prefix = f"param_groups.{g}." if g else ""
-            where = f"param group {g}: " if n_groups > 1 else ""
-            missing = [k for k in self.defaults if prefix + k not in state]
-            if missing:
-                raise KeyError(
-                    f"state dict for {name} lacks hyperparameters {missing}"
-                    + (f" of param group {g}" if g else "")
-                    + "; was it saved from another optimiser?"
+
+    def _loaded_hyperparameters(self, state: Mapping[str, Any], g: int) -> dict[str, Any]:
+        """Param group g's hyperparameters from `state`, checked to be present, valid and of the defaults' types."""
+        prefix = f"param_groups.{g}." if g else ""
+        where = f"param group {g}: " if len(self.param_groups) > 1 else ""
+        missing = [k for k in self.defaults if prefix + k not in state]
+        if missing:
+            raise KeyError(
+                f"state dict for {type(self).__name__} lacks hyperparameters {missing}"
+                + (f" of param group {g}" if g else "")
+                + "; was it saved from another optimiser?"
+            )
+        hyper = {k: _plain(state[prefix + k]) for k in self.defaults}
+        try:
+            self._validate(hyper)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"the state dict holds an invalid setting: {where}{e}") from None
+        self._check_setting_types(hyper, where)
+        self._check_group_size(state, g)
+        return hyper
+
+    def _check_setting_types(self, hyper: Mapping[str, Any], where: str) -> None:
+        """Refuse a loaded setting whose type differs from its default's (a float lr saved as a tuple, say)."""
+        for k, value in hyper.items():
+            if type(value) is not type(self.defaults[k]):
+                raise TypeError(
+                    f"the state dict holds {where}{k}={value!r}, but {type(self).__name__} expects a "
+                    f"{type(self.defaults[k]).__name__} such as {self.defaults[k]!r}"
                 )
-            hyper = {k: _plain(state[prefix + k]) for k in self.defaults}
-            try:
-                self._validate(hyper)
-            except (TypeError, ValueError) as e:
-                raise type(e)(f"the state dict holds an invalid setting: {where}{e}") from None
-            for k, value in hyper.items():
-                if type(value) is not type(self.defaults[k]):
-                    raise TypeError(
-                        f"the state dict holds {where}{k}={value!r}, but {name} expects a "
-                        f"{type(self.defaults[k]).__name__} such as {self.defaults[k]!r}"
-                    )
-            sizes = f"param_groups.{g}.params"
-            if sizes in state and np.size(state[sizes]) != len(group["params"]):
-                raise ValueError(
-                    f"param group {g} of the state dict has {np.size(state[sizes])} parameters, but this {name}'s "
-                    f"has {len(group['params'])}; build it with the same param groups"
-                )
-            hypers.append(hyper)
-        params = self._parameters()
+
+    def _check_group_size(self, state: Mapping[str, Any], g: int) -> None:
+        """Refuse a state dict whose param group g held a different number of parameters than ours."""
+        sizes = f"param_groups.{g}.params"
+        group = self.param_groups[g]
+        if sizes in state and np.size(state[sizes]) != len(group["params"]):
+            raise ValueError(
+                f"param group {g} of the state dict has {np.size(state[sizes])} parameters, but this "
+                f"{type(self).__name__}'s has {len(group['params'])}; build it with the same param groups"
+            )
+
+    def _loaded_per_param_state(self, state: Mapping[str, Any], params: list[Tensor]) -> list[dict[str, Any]]:
+        """The `"{index}.{name}"` entries of `state` as one dict per parameter; any other unknown key is an error."""
+        name = type(self).__name__
         per_param: list[dict[str, Any]] = [{} for _ in params]
         for key, value in state.items():
             if key in self.defaults:
@@ -250,22 +272,8 @@ class Optimizer:
                     f"the state dict has state for parameter {i}, but this {name} has only {len(params)} "
                     "parameters; build it from the same model"
                 )
-            p = params[i]
-            array = np.asarray(value)
-            if array.dtype.kind not in "biuf":
-                raise TypeError(f"state {key!r} is an array of dtype {array.dtype}, not real numbers")
-            if array.ndim == 0 and array.dtype.kind in "iu":
-                per_param[i][entry] = int(array)
-            elif array.shape != p.shape:
-                raise ValueError(
-                    f"state {key!r} has shape {array.shape} but parameter {i} ({p.name or 'unnamed'}) has shape "
-                    f"{p.shape}; build the optimiser from the same model"
-                )
-            else:
-                per_param[i][entry] = np.array(array, dtype=p.dtype)
-        for group, hyper in zip(self.param_groups, hypers):
-            group.update(hyper)
-        self._index_state(dict(zip(params, per_param)))
+            per_param[i][entry] = _loaded_state_value(key, value, i, params[i])
+        return per_param
 
     def __repr__(self) -> str:
         def settings(group: Mapping[str, Any]) -> str:
@@ -308,6 +316,21 @@ def _group_key(key: str) -> int | None:
     if len(parts) == 3 and parts[0] == "param_groups" and parts[1].isdigit():
         return int(parts[1])
     return None
+
+
+def _loaded_state_value(key: str, value: Any, i: int, p: Tensor) -> Any:
+    """One saved state entry of parameter i: an integer count as int, else a copy in `p`'s shape and dtype."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"state {key!r} is an array of dtype {array.dtype}, not real numbers")
+    if array.ndim == 0 and array.dtype.kind in "iu":
+        return int(array)
+    if array.shape != p.shape:
+        raise ValueError(
+            f"state {key!r} has shape {array.shape} but parameter {i} ({p.name or 'unnamed'}) has shape "
+            f"{p.shape}; build the optimiser from the same model"
+        )
+    return np.array(array, dtype=p.dtype)
 
 
 def _ordered(owner: str, params: Any) -> Any:
