@@ -366,3 +366,15 @@ def test_drawing_and_anomaly_import_no_private_name_from_another_module(name: st
         if _private(alias.name)
     ]
     assert private == []
+
+
+def test_no_function_in_the_library_is_longer_than_60_lines() -> None:
+    root = Path(__file__).resolve().parent.parent
+    long = []
+    for path in sorted((root / "autograd").rglob("*.py")) + sorted((root / "nn").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > 60:
+                    long.append(f"{path.relative_to(root)}:{node.lineno} {node.name} ({length} lines)")
+    assert not long, "split these into readable steps: " + ", ".join(long)
