@@ -37,9 +37,10 @@ except ImportError as err:
         name="graphviz",
     ) from err
 
-from .engine import trace_backward
+from .engine import collect, grad, sum_to
 from .files import write_atomically
 from .function import Function
+from .grad_mode import no_grad
 from .inplace import inputs_then
 from .ops.indexing import describe_index
 from .tensor import Tensor
@@ -236,6 +237,44 @@ def render(root: Tensor | Iterable[Tensor], path: str | os.PathLike, format: str
 # --------------------------------------------------------------------------- to_dot's steps
 
 _Node = tuple[str, dict[str, str], Any]  # (node name, graphviz attributes, module scope or None)
+
+
+def trace_backward(
+    root: Tensor, grad_output: Any = None
+) -> tuple[dict[tuple[int, int], np.ndarray], dict[Tensor, np.ndarray]]:
+    """Run one backward pass that stores nothing, and report what flowed where (for pictures).
+
+    A retained `grad()` pass gives the gradient arriving at every tensor of the graph; each
+    op's backward is then called once more on its output's gradient, to split it along the
+    op's input edges. Returns those, keyed (node._seq, input index), and the tensors' gradients.
+    No `.grad` changes.
+    """
+    order, produced = collect([root])
+    tensors = list(produced.values())
+    for node in order:
+        tensors.extend(x for x in inputs_then(node) if isinstance(x, Tensor) and x.requires_grad and not x.grad_fn)
+    tensors = list({id(t): t for t in tensors}.values())
+    outputs = None if grad_output is None else [grad_output]
+    found = grad(root, tensors, outputs, retain_graph=True, allow_unused=True)
+    totals = {t: g.data for t, g in zip(tensors, found) if g is not None}
+    edges: dict[tuple[int, int], np.ndarray] = {}
+    with no_grad():
+        for node in order:
+            if produced[node] in totals:
+                edges.update(_edge_gradients(node, totals[produced[node]]))
+    return edges, totals
+
+
+def _edge_gradients(node: Function, g: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
+    """What `node`'s backward sends along each input edge, given the gradient at its output."""
+    returned = node.backward(node, g if node._array_io else Tensor._wrap(g))
+    returned = returned if isinstance(returned, tuple) else (returned,)
+    edges = {}
+    for i, (x, gx, needed) in enumerate(zip(inputs_then(node), returned, node.needs_input_grad)):
+        if gx is not None and needed:
+            array = np.asarray(gx.data if isinstance(gx, Tensor) else gx)
+            edges[(node._seq, i)] = sum_to(array, x.shape).astype(x.dtype, copy=False)
+    return edges
 
 
 def _trace_gradients(

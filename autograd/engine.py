@@ -9,7 +9,8 @@ work, and the order is the same on every run.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from .anomaly import check_backward
 from .function import Function
-from .grad_mode import _state
+from .grad_mode import _state, set_grad_enabled
 from .inplace import _latest, check_saved, inputs_then
 from .ops.shape import Clone
 from .tensor import Tensor
@@ -38,7 +39,8 @@ def backward(
 ) -> None:
     """Accumulate gradients of `roots` (weighted by `grads`) into `.grad` of the leaves."""
     seeds = [_seed(r, None if grads is None else grads[i], create_graph) for i, r in enumerate(roots)]
-    _run(list(roots), seeds, retain_graph or create_graph, create_graph, capture=None)
+    with set_grad_enabled(create_graph):  # record the backward pass only when asked to
+        _run(list(roots), seeds, retain_graph or create_graph, create_graph, accumulate=True, exposed=set())
 
 
 def grad(
@@ -68,7 +70,9 @@ def grad(
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient to return")
     seeds = [_seed(r, g, create_graph) for r, g in zip(outputs, grad_outputs)]
     retain = create_graph if retain_graph is None else retain_graph
-    found = _run(outputs, seeds, retain, create_graph, capture=inputs)
+    exposed: set[int] = set()
+    with _captured(inputs) as found, set_grad_enabled(create_graph):  # hooks catch non-leaf inputs
+        found.update(_run(outputs, seeds, retain, create_graph, accumulate=False, exposed=exposed))
     result: list[Tensor | None] = []
     for i, x in enumerate(inputs):
         g = found.get(x)
@@ -77,8 +81,36 @@ def grad(
                 f"grad: input {i} (shape {x.shape}) was not used to compute the outputs; "
                 "pass allow_unused=True to get None for it"
             )
-        result.append(None if g is None else g if create_graph else Tensor._wrap(g))
+        if g is not None:  # what grad() returns must not alias anything else
+            if create_graph:
+                g = _clone(g)
+            else:
+                g = Tensor._wrap(_own(g._data if isinstance(g, Tensor) else g, exposed))
+        result.append(g)
     return tuple(result)
+
+
+@contextmanager
+def _captured(tensors: Sequence[Tensor]) -> Iterator[dict[Tensor, Any]]:
+    """While open, record the gradient arriving at each non-leaf tensor (after its own hooks)."""
+    found: dict[Tensor, Any] = {}
+    installed = []
+    for x in tensors:
+        node = x.grad_fn
+        if node is not None:
+
+            def keep(g: Tensor, x: Tensor = x) -> None:
+                found[x] = g
+
+            if not isinstance(node._hooks, list):
+                node._hooks = []
+            node._hooks.append(keep)
+            installed.append((node, keep))
+    try:
+        yield found
+    finally:
+        for node, keep in installed:
+            node._hooks.remove(keep)
 
 
 def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
@@ -108,7 +140,7 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
     return np.array(array, dtype=root.dtype)  # a copy: leaf grads never alias the caller's array
 
 
-def _collect(roots: Sequence[Tensor]) -> tuple[list[Function], dict[Function, Tensor]]:
+def collect(roots: Sequence[Tensor]) -> tuple[list[Function], dict[Function, Tensor]]:
     """The nodes reachable from `roots`, outputs first, and the tensor each node produced."""
     produced: dict[Function, Tensor] = {}
     stack = []
@@ -136,63 +168,58 @@ def _add(buffer: dict, key: Any, g: Any) -> None:
 
 
 def _run(
-    roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph: bool,
-    capture: list[Tensor] | None, on_edge: Any = None,
+    roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph: bool, accumulate: bool,
+    exposed: set[int],
 ) -> dict[Tensor, Any]:  # fmt: skip
-    """The pass itself. `capture` returns the gradients of those tensors instead of storing
-    leaf gradients; `on_edge(node, i, grad)` sees every gradient sent to a node's input i."""
+    """The pass itself: the chain rule, node by node, newest first. Returns the gradient that
+    reached each leaf (after its hooks), which `accumulate` also adds into `.grad`. `exposed`
+    collects the ids of arrays that hooks or a leaf already hold (see _own). The caller sets
+    grad mode: on only when the backward pass is itself recorded (create_graph)."""
     node_grads, leaf_grads = _seeded(roots, seeds)
-    order, produced = _collect(roots)
-    wanted = {} if capture is None else {x.grad_fn: x for x in capture if x.grad_fn is not None}
-    found: dict[Tensor, Any] = {}
-    exposed: set[int] = set()  # ids of arrays that user code (hooks) or a leaf already holds
+    order, produced = collect(roots)
 
-    was_enabled = _state.enabled
-    _state.enabled = create_graph  # record the backward pass only when asked to
     anomaly = _state.anomaly
     latest = _latest[0]  # nodes older than the latest in-place write are checked for it
     pop = node_grads.pop
-    try:
-        # The loop runs once per node, so the chain rule step is written out here, not called.
-        for node in order:
-            g = pop(node, None)
-            if g is not None:
-                inputs = node._inputs
-                if node._seq < latest:
-                    check_saved(node, produced[node])
-                    inputs = inputs_then(node)
-                if node._hooks:
-                    g = _call_hooks(node._hooks, g, create_graph, exposed)
-                if node in wanted:
-                    found[wanted[node]] = g
-                if create_graph:
-                    input_grads = _backward_recorded(node, g, produced[node])
-                else:
-                    input_grads = node.backward(node, g if node._array_io else Tensor._wrap(g))
-                if type(input_grads) is not tuple:
-                    input_grads = (input_grads,)
-                if len(input_grads) != len(inputs):
-                    raise _count_error(node, len(input_grads), len(inputs))
-                for i, (x, gx, needed) in enumerate(zip(inputs, input_grads, node.needs_input_grad)):
-                    if gx is None or not needed:
-                        continue
-                    data = x._data
-                    if not (type(gx) is np.ndarray and gx.shape == data.shape and gx.dtype == data.dtype):
-                        gx = _fit(gx, x, node, i, create_graph)  # the usual case above needs no call
-                    if anomaly:
-                        check_backward(node, i, gx, produced[node])
-                    if on_edge is not None:
-                        on_edge(node, i, gx)
-                    producer = x.grad_fn
-                    buffer, key = (node_grads, producer) if producer is not None else (leaf_grads, x)
-                    previous = buffer.get(key)
-                    buffer[key] = gx if previous is None else previous + gx  # never in place: gx may be shared
-            if not retain_graph:
-                node._inputs = None  # free what this node held, as soon as it is done
-                node.saved_tensors = ()
-        return _finish(leaf_grads, found, capture is not None, create_graph, exposed)
-    finally:
-        _state.enabled = was_enabled
+    # The loop runs once per node, so the chain rule step is written out here, not called.
+    for node in order:
+        g = pop(node, None)
+        if g is not None:
+            inputs = node._inputs
+            if node._seq < latest:
+                check_saved(node, produced[node])
+                inputs = inputs_then(node)
+            if node._hooks:
+                g = _call_hooks(node._hooks, g, create_graph, exposed)
+            if create_graph:
+                input_grads = _backward_recorded(node, g, produced[node])
+            else:
+                input_grads = node.backward(node, g if node._array_io else Tensor._wrap(g))
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if len(input_grads) != len(inputs):
+                raise _count_error(node, len(input_grads), len(inputs))
+            for i, (x, gx, needed) in enumerate(zip(inputs, input_grads, node.needs_input_grad)):
+                if gx is None or not needed:
+                    continue
+                data = x._data
+                if not (type(gx) is np.ndarray and gx.shape == data.shape and gx.dtype == data.dtype):
+                    gx = _fit(gx, x, node, i, create_graph)  # the usual case above needs no call
+                if anomaly:
+                    check_backward(node, i, gx, produced[node])
+                producer = x.grad_fn
+                buffer, key = (node_grads, producer) if producer is not None else (leaf_grads, x)
+                previous = buffer.get(key)
+                buffer[key] = gx if previous is None else previous + gx  # never in place: gx may be shared
+        if not retain_graph:
+            node._inputs = None  # free what this node held, as soon as it is done
+            node.saved_tensors = ()
+    for leaf, g in leaf_grads.items():
+        if leaf._hooks:
+            leaf_grads[leaf] = _call_hooks(leaf._hooks, g, create_graph, exposed)
+    if accumulate:
+        _accumulate(leaf_grads, create_graph, exposed)
+    return leaf_grads
 
 
 def _seeded(roots: list[Tensor], seeds: list[Any]) -> tuple[dict[Function, Any], dict[Tensor, Any]]:
@@ -209,20 +236,6 @@ def _count_error(node: Function, returned: int, expected: int) -> RuntimeError:
         f"{type(node).__name__}.backward returned {returned} gradients, but forward took {expected} inputs; "
         "return one per input (None where there is none)"
     )
-
-
-def _finish(
-    leaf_grads: dict[Tensor, Any], found: dict[Tensor, Any], capture: bool, create_graph: bool, exposed: set[int]
-) -> dict[Tensor, Any]:
-    """The leaves' part of the pass: their hooks, then `.grad` (backward) or the returned gradients (grad)."""
-    for leaf, g in leaf_grads.items():
-        if leaf._hooks:
-            leaf_grads[leaf] = _call_hooks(leaf._hooks, g, create_graph, exposed)
-    if not capture:
-        _accumulate(leaf_grads, create_graph, exposed)
-        return found
-    found.update(leaf_grads)  # what grad() returns must not alias either
-    return {x: _own(g, exposed) if not create_graph else _clone(g) for x, g in found.items()}
 
 
 def _accumulate(leaf_grads: dict[Tensor, Any], create_graph: bool, exposed: set[int]) -> None:
@@ -372,27 +385,3 @@ def _own(g: np.ndarray, exposed: set[int]) -> np.ndarray:
 def _clone(g: Tensor) -> Tensor:
     """A copy of a graph gradient that stays in the graph (create_graph), so no two .grads alias."""
     return Clone.apply(g)
-
-
-def trace_backward(
-    root: Tensor, grad: Any = None
-) -> tuple[dict[tuple[int, int], np.ndarray], dict[Tensor, np.ndarray]]:
-    """Run a backward pass that stores nothing, and report what flowed where (for pictures).
-
-    Returns the gradient sent along each edge, keyed (node._seq, input index), and the total
-    gradient arriving at every tensor of the graph. The graph is kept (retain_graph=True)
-    and no `.grad` changes.
-    """
-    edges: dict[tuple[int, int], np.ndarray] = {}
-
-    def record(node: Function, i: int, g: np.ndarray) -> None:
-        edges[(node._seq, i)] = g
-
-    order, produced = _collect([root])
-    tensors = list(produced.values())
-    for node in order:
-        inputs = inputs_then(node)
-        tensors.extend(x for x in inputs if isinstance(x, Tensor) and x.requires_grad and x.grad_fn is None)
-    unique = list({id(t): t for t in tensors}.values())
-    found = _run([root], [_seed(root, grad, False)], True, False, capture=unique, on_edge=record)
-    return edges, found
