@@ -20,7 +20,6 @@ from .anomaly import check_backward
 from .function import Function
 from .grad_mode import _state, set_grad_enabled
 from .inplace import _latest, check_saved, inputs_then
-from .ops.shape import Clone
 from .tensor import Tensor
 
 _leaf_lock = threading.Lock()  # backward passes in several threads may add into one leaf's .grad
@@ -384,4 +383,4 @@ def _own(g: np.ndarray, exposed: set[int]) -> np.ndarray:
 
 def _clone(g: Tensor) -> Tensor:
     """A copy of a graph gradient that stays in the graph (create_graph), so no two .grads alias."""
-    return Clone.apply(g)
+    return g.clone() if isinstance(g, Tensor) else Tensor._wrap(np.array(g, copy=True))
