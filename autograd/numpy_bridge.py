@@ -33,29 +33,12 @@ from . import op_functions as F
 from .function import broadcast_error
 from .grad_mode import _state
 from .inplace import bump
-from .ops import arithmetic as A
-from .ops import pointwise as P
+from .registry import ufuncs
 from .tensor import Tensor, _cut_graph
 
-# numpy ufuncs with a derivative here, called with tensors or plain values.
-_DIFFERENTIABLE_UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = {
-    np.add: A.Add.apply,
-    np.subtract: A.Sub.apply,
-    np.multiply: A.Mul.apply,
-    np.true_divide: A.Div.apply,
-    np.power: A.Pow.apply,
-    np.negative: A.Neg.apply,
-    np.matmul: A.MatMul.apply,
-    np.exp: P.Exp.apply,
-    np.log: P.Log.apply,
-    np.sqrt: P.Sqrt.apply,
-    np.absolute: P.Abs.apply,
-    np.sin: P.Sin.apply,
-    np.cos: P.Cos.apply,
-    np.tanh: P.Tanh.apply,
-    np.maximum: P.Maximum.apply,
-    np.minimum: P.Minimum.apply,
-}
+# numpy ufuncs with a derivative here, called with tensors or plain values: each is the op
+# function that declares it (`@register(numpy=np.exp)` in autograd/ops/).
+_DIFFERENTIABLE_UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = ufuncs()
 
 # ufuncs whose result carries no gradient (piecewise constant or boolean): plain tensors.
 _CONSTANT_UFUNCS = {

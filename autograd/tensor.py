@@ -13,15 +13,13 @@ dtype policy (PyTorch's, with float64 as the default float dtype):
 
 from __future__ import annotations
 
-import itertools
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 
 Shape = tuple[int, ...]
-_UNSET: Any = object()  # an argument not given (None means "all dims" for dim/axis)
 
 
 class Size(int):
@@ -51,38 +49,10 @@ class MaxMin(NamedTuple):
     indices: Tensor
 
 
-def _dims(op: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any, default: Any = None) -> tuple[Any, bool]:
-    """PyTorch's dim/keepdim or numpy's axis/keepdims, whichever was given: the axis and keepdims to use."""
-    if axis is not _UNSET:
-        if dim is not None and dim != default:
-            raise TypeError(f"{op}: give dim (PyTorch's name) or axis (numpy's), not both")
-        dim = axis
-    if keepdims is not _UNSET:
-        keepdim = keepdims
-    return _as_axis(dim), bool(keepdim)
 
 
-def _as_axis(dim: Any) -> Any:
-    return tuple(dim) if isinstance(dim, list) else dim
 
 
-def _extreme(t: Tensor, op: str, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Any:
-    """max/min in PyTorch's forms (all, dim -> (values, indices), other tensor) or numpy's (axis=)."""
-    reduce, elementwise, pick = (Max, Maximum, np.argmax) if op == "max" else (Min, Minimum, np.argmin)
-    if isinstance(dim, (Tensor, np.ndarray)):
-        if keepdim or axis is not _UNSET:
-            raise TypeError(f"{op}(other) is the elementwise {op}imum; it takes no dim or axis")
-        return elementwise.apply(t, dim)
-    if axis is not _UNSET or dim is None or isinstance(dim, (tuple, list)):  # numpy's meaning, or all dims
-        dim, keepdim = _dims(op, dim, keepdim, axis, keepdims)
-        return reduce.apply(t, axis=dim, keepdims=keepdim)
-    if keepdims is not _UNSET:
-        keepdim = keepdims
-    index = np.expand_dims(pick(t._data, axis=dim), dim)
-    values = t.gather(dim, index)
-    if not keepdim:
-        values, index = values.squeeze(dim), index.squeeze(dim)
-    return MaxMin(values, Tensor._wrap(index))
 
 
 def _to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
@@ -501,9 +471,6 @@ class Tensor:
     def __abs__(self) -> Tensor:
         return Abs.apply(self)
 
-    def matmul(self, other: Any) -> Tensor:
-        return MatMul.apply(self, other)
-
     # Comparisons give boolean tensors outside the graph.
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
         other_data = other._data if isinstance(other, Tensor) else other
@@ -540,29 +507,6 @@ class Tensor:
 
     # ----------------------------------------------------------------- PyTorch's other names
 
-    def pow(self, exponent: Any) -> Tensor:
-        return Pow.apply(self, exponent)
-
-    def add(self, other: Any, *, alpha: float = 1) -> Tensor:
-        """self + alpha * other, as PyTorch's add."""
-        return Add.apply(self, other if alpha == 1 else _scaled(other, alpha))
-
-    def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
-        """self - alpha * other, as PyTorch's sub."""
-        return Sub.apply(self, other if alpha == 1 else _scaled(other, alpha))
-
-    def mul(self, other: Any) -> Tensor:
-        return Mul.apply(self, other)
-
-    def div(self, other: Any) -> Tensor:
-        return Div.apply(self, other)
-
-    def neg(self) -> Tensor:
-        return Neg.apply(self)
-
-    def square(self) -> Tensor:
-        return Pow.apply(self, 2)
-
     def sign(self) -> Tensor:
         """-1, 0 or 1 by sign; a constant (no gradient), as its derivative is 0 almost everywhere."""
         return Tensor._wrap(np.sign(self._data))
@@ -575,22 +519,11 @@ class Tensor:
     def expand_as(self, other: Tensor) -> Tensor:
         return self.broadcast_to(other.shape)
 
-    def mm(self, other: Any) -> Tensor:
-        """Matrix product of two 2-D tensors (PyTorch's mm; `@` and matmul broadcast)."""
-        other_shape = other.shape if isinstance(other, Tensor) else np.shape(other)
-        if self.ndim != 2 or len(other_shape) != 2:
-            raise ValueError(f"mm needs two 2-D tensors, got shapes {self.shape} and {other_shape}; use @ for others")
-        return MatMul.apply(self, other)
-
     def t(self) -> Tensor:
         """The transpose of a tensor of at most 2 dimensions (PyTorch's t())."""
         if self.ndim > 2:
             raise ValueError(f"t() expects a tensor of at most 2 dimensions, got shape {self.shape}; use transpose")
         return self if self.ndim < 2 else self.transpose(0, 1)
-
-    def round(self, decimals: int = 0) -> Tensor:
-        """Round half to even, as PyTorch and numpy; the gradient is 0 everywhere."""
-        return Round.apply(self, decimals=decimals)
 
     def eq(self, other: Any) -> Tensor:
         return self._compare(np.equal, other)
@@ -610,38 +543,9 @@ class Tensor:
     def ge(self, other: Any) -> Tensor:
         return self._compare(np.greater_equal, other)
 
-    def logaddexp(self, other: Any) -> Tensor:
-        """log(exp(self) + exp(other)), stable at any size."""
-        return LogAddExp.apply(self, other)
-
     def contiguous(self) -> Tensor:
         """This tensor (numpy arrays need no contiguous copy for any op here)."""
         return self
-
-    def repeat(self, *sizes: Any) -> Tensor:
-        """Tile the tensor `sizes[i]` times along each dim (PyTorch's repeat, numpy's tile)."""
-        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-            sizes = tuple(sizes[0])
-        if len(sizes) < self.ndim:
-            raise ValueError(f"repeat: give at least one count per dim ({self.ndim}), got {sizes}")
-        shape = (1,) * (len(sizes) - self.ndim) + self.shape
-        spread = tuple(n for size in shape for n in (1, size))  # a new length-1 axis before each
-        tiled = tuple(n for count, size in zip(sizes, shape) for n in (count, size))
-        result = tuple(count * size for count, size in zip(sizes, shape))
-        return self.reshape(spread).broadcast_to(tiled).reshape(result)
-
-    def gather(self, dim: int, index: Any) -> Tensor:
-        """out[i][j] = self[index[i][j]][j] for dim 0 (and so on): PyTorch's gather, numpy's take_along_axis."""
-        positions = np.asarray(index._data if isinstance(index, Tensor) else index)
-        if positions.dtype.kind not in "iu" or positions.ndim != self.ndim:
-            raise ValueError(
-                f"gather: index must be an integer tensor with as many dims as the input ({self.ndim}), "
-                f"got dtype {positions.dtype} and shape {positions.shape}"
-            )
-        dim = dim % self.ndim
-        grid = list(np.indices(positions.shape, sparse=True))
-        grid[dim] = positions
-        return self[tuple(grid)]
 
     @property
     def device(self) -> device:
@@ -694,11 +598,11 @@ class Tensor:
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self += alpha * other, in place."""
-        return write_binary(self, "add_", np.ndarray.__iadd__, Add, other if alpha == 1 else _scaled(other, alpha))
+        return write_binary(self, "add_", np.ndarray.__iadd__, Add, other if alpha == 1 else scaled(other, alpha))
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self -= alpha * other, in place."""
-        return write_binary(self, "sub_", np.ndarray.__isub__, Sub, other if alpha == 1 else _scaled(other, alpha))
+        return write_binary(self, "sub_", np.ndarray.__isub__, Sub, other if alpha == 1 else scaled(other, alpha))
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
@@ -757,231 +661,11 @@ class Tensor:
             where = describe_index(index)
             raise IndexError(f"index {where} is invalid for a tensor of shape {self.shape}: {err}") from None
 
-    # ----------------------------------------------------------------- elementwise
-
-    def exp(self) -> Tensor:
-        return Exp.apply(self)
-
-    def log(self) -> Tensor:
-        return Log.apply(self)
-
-    def sqrt(self) -> Tensor:
-        return Sqrt.apply(self)
-
-    def abs(self) -> Tensor:
-        return Abs.apply(self)
-
-    def sin(self) -> Tensor:
-        return Sin.apply(self)
-
-    def cos(self) -> Tensor:
-        return Cos.apply(self)
-
-    def tanh(self) -> Tensor:
-        return Tanh.apply(self)
-
-    def sigmoid(self) -> Tensor:
-        return Sigmoid.apply(self)
-
-    def relu(self) -> Tensor:
-        return ReLU.apply(self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return LeakyReLU.apply(self, negative_slope=negative_slope)
-
-    def softplus(self) -> Tensor:
-        return Softplus.apply(self)
-
-    def step(self) -> Tensor:
-        return Step.apply(self)
-
-    def clip(self, min: Any = None, max: Any = None) -> Tensor:
-        """Limit values to [min, max]; either bound may be None."""
-        if min is None and max is None:
-            raise ValueError("clip: give at least one of min and max")
-        return Clip.apply(self, min=min, max=max)
-
-    clamp = clip
-
-    def maximum(self, other: Any) -> Tensor:
-        return Maximum.apply(self, other)
-
-    def minimum(self, other: Any) -> Tensor:
-        return Minimum.apply(self, other)
-
-    # ----------------------------------------------------------------- reductions
-    # Each takes PyTorch's `dim=` / `keepdim=` (positionally too) or numpy's `axis=` / `keepdims=`;
-    # a dim may be an int, a tuple or list of ints, or None for all.
-
-    def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Tensor:
-        dim, keepdim = _dims("sum", dim, keepdim, axis, keepdims)
-        return Sum.apply(self, axis=dim, keepdims=keepdim)
-
-    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Tensor:
-        dim, keepdim = _dims("mean", dim, keepdim, axis, keepdims)
-        return Mean.apply(self, axis=dim, keepdims=keepdim)
-
-    def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Tensor:
-        """Product; each element's gradient is the product of the others (exact with zeros)."""
-        dim, keepdim = _dims("prod", dim, keepdim, axis, keepdims)
-        return Prod.apply(self, axis=dim, keepdims=keepdim)
-
-    def var(
-        self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None,
-        axis: Any = _UNSET, keepdims: Any = _UNSET,
-    ) -> Tensor:  # fmt: skip
-        """Variance; `correction=1` (PyTorch's default, or unbiased=True) divides by n - 1, `correction=0` by n."""
-        dim, keepdim = _dims("var", dim, keepdim, axis, keepdims)
-        if unbiased is not None and correction is not None:
-            raise TypeError("var: give unbiased= (PyTorch's older spelling) or correction=, not both")
-        correction = (1 if unbiased else 0) if unbiased is not None else 1 if correction is None else correction
-        return Var.apply(self, axis=dim, keepdims=keepdim, correction=correction)
-
-    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Any:
-        """PyTorch's max: `t.max()` the largest value, `t.max(dim)` a named tuple (values, indices),
-        `t.max(other)` the elementwise maximum. numpy's `t.max(axis=...)` gives the values only."""
-        return _extreme(self, "max", dim, keepdim, axis, keepdims)
-
-    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET) -> Any:
-        """PyTorch's min, mirroring max: a named tuple (values, indices) when a dim is given."""
-        return _extreme(self, "min", dim, keepdim, axis, keepdims)
-
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """Largest values along dim (values only; tied maxima share the gradient)."""
-        return Max.apply(self, axis=_as_axis(dim), keepdims=keepdim)
-
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return Min.apply(self, axis=_as_axis(dim), keepdims=keepdim)
-
-    def logsumexp(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Any = _UNSET, keepdims: Any = _UNSET
-    ) -> Tensor:
-        dim, keepdim = _dims("logsumexp", dim, keepdim, axis, keepdims)
-        return LogSumExp.apply(self, axis=dim, keepdims=keepdim)
-
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-        """The p-norm (2 for "fro", the default); its gradient is 0 where the norm is 0, as in PyTorch."""
-        order = 2.0 if p in ("fro", None) else float(p)
-        if not order > 0:
-            raise ValueError(f"norm: p must be positive, 'fro' or inf, got {p!r}")
-        return Norm.apply(self, p=order, axis=_as_axis(dim), keepdims=keepdim)
-
-    def cumsum(self, dim: int | None = None, *, axis: Any = _UNSET) -> Tensor:
-        """Running sums along `dim`."""
-        dim, _ = _dims("cumsum", dim, False, axis, _UNSET)
-        if dim is None:
-            raise TypeError("cumsum needs a dim, e.g. t.cumsum(0) (or t.flatten().cumsum(0) for numpy's default)")
-        return CumSum.apply(self, axis=dim)
-
-    def softmax(self, dim: int = -1, *, axis: Any = _UNSET) -> Tensor:
-        dim, _ = _dims("softmax", dim, False, axis, _UNSET, default=-1)
-        return Softmax.apply(self, axis=dim)
-
-    def log_softmax(self, dim: int = -1, *, axis: Any = _UNSET) -> Tensor:
-        dim, _ = _dims("log_softmax", dim, False, axis, _UNSET, default=-1)
-        return LogSoftmax.apply(self, axis=dim)
-
-    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = _UNSET) -> Tensor:
-        """Indices of the largest values (int64, no gradient); over the flattened tensor when dim is None."""
-        dim, _ = _dims("argmax", dim, keepdim, axis, _UNSET)
-        return Tensor._wrap(self._data.argmax(axis=dim, keepdims=keepdim if dim is not None else False))
-
-    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = _UNSET) -> Tensor:
-        """Indices of the smallest values (int64, no gradient); over the flattened tensor when dim is None."""
-        dim, _ = _dims("argmin", dim, keepdim, axis, _UNSET)
-        return Tensor._wrap(self._data.argmin(axis=dim, keepdims=keepdim if dim is not None else False))
-
-    # ----------------------------------------------------------------- shape
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """Same elements in a new shape; one dimension may be -1. Accepts a tuple or separate ints."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return Reshape.apply(self, shape=shape)
-
-    view = reshape
-
-    def permute(self, *axes: Any) -> Tensor:
-        """Reorder the axes: `t.permute(2, 0, 1)`."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return Permute.apply(self, axes=tuple(axes))
-
-    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
-        """Swap two axes (PyTorch's meaning; numpy's full reordering is `permute`)."""
-        if self.ndim < 2:
-            raise ValueError(f"transpose needs at least 2 dimensions, this tensor has shape {self.shape}")
-        axes = list(range(self.ndim))
-        try:
-            axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        except IndexError:
-            raise ValueError(f"transpose: dims {dim0} and {dim1} out of range for shape {self.shape}") from None
-        return self.permute(*axes)
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """Repeat along size-1 (or new leading) axes to reach `shape`, as numpy broadcasts."""
-        return BroadcastTo.apply(self, shape=tuple(shape))
-
-    def expand(self, *sizes: Any) -> Tensor:
-        """PyTorch's broadcast: like broadcast_to, and -1 keeps a dimension's size."""
-        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-            sizes = tuple(sizes[0])
-        lead = len(sizes) - self.ndim
-        if any(s == -1 for s in sizes[: max(lead, 0)]):
-            raise ValueError(f"expand{tuple(sizes)}: -1 keeps an existing dimension, it cannot size a new leading one")
-        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-        return self.broadcast_to(shape)
-
-    def squeeze(self, dim: int | tuple[int, ...] | None = None, *, axis: Any = _UNSET) -> Tensor:
-        """Remove size-1 axes (all of them, or those named)."""
-        axis, _ = _dims("squeeze", dim, False, axis, _UNSET)
-        try:
-            shape = np.squeeze(np.empty(self.shape, dtype=bool), axis=axis).shape
-        except ValueError:
-            raise ValueError(f"squeeze: axis {axis} of shape {self.shape} does not have size 1") from None
-        return Reshape.apply(self, shape=shape)
-
-    def unsqueeze(self, dim: int | None = None, *, axis: Any = _UNSET) -> Tensor:
-        """Insert a size-1 axis at position `dim`."""
-        axis, _ = _dims("unsqueeze", dim, False, axis, _UNSET)
-        if axis is None:
-            raise TypeError("unsqueeze needs the position of the new axis, e.g. t.unsqueeze(0)")
-        try:
-            shape = np.expand_dims(np.empty(self.shape, dtype=bool), axis).shape
-        except np.exceptions.AxisError:
-            raise ValueError(f"unsqueeze: axis {axis} is out of range for shape {self.shape}") from None
-        return Reshape.apply(self, shape=shape)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge axes start_dim..end_dim (inclusive) into one."""
-        if self.ndim == 0:
-            return Reshape.apply(self, shape=(1,))
-        start, end = start_dim % self.ndim, end_dim % self.ndim
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
-        return Reshape.apply(self, shape=shape)
+    # ----------------------------------------------------------------- indexing
+    # The ops' methods (exp, sum, reshape...) are installed below the class, from the registry.
 
     def __getitem__(self, index: Any) -> Tensor:
         return GetItem.apply(self, index=_normalize_index(index))
-
-    def split(
-        self, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: Any = _UNSET
-    ) -> tuple[Tensor, ...]:
-        """Cut into pieces along `dim`: pieces of `int` size (the last may be smaller), or of the listed sizes."""
-        axis, _ = _dims("split", dim, False, axis, _UNSET, default=0)
-        length = self.shape[axis]
-        if isinstance(split_size_or_sections, (int, np.integer)):
-            if split_size_or_sections <= 0:
-                raise ValueError(f"split: the piece size must be positive, got {split_size_or_sections}")
-            sizes = [split_size_or_sections] * (length // split_size_or_sections)
-            if length % split_size_or_sections:
-                sizes.append(length % split_size_or_sections)
-        else:
-            sizes = list(split_size_or_sections)
-            if sum(sizes) != length:
-                raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but axis {axis} has length {length}")
-        lead = (slice(None),) * (axis % self.ndim)
-        starts = np.cumsum([0] + sizes)
-        return tuple(self[lead + (slice(int(a), int(b)),)] for a, b in itertools.pairwise(starts))
 
 
 class _RetainGrad:
@@ -1007,8 +691,6 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-def _scaled(other: Any, alpha: float) -> Any:
-    return other * alpha if isinstance(other, Tensor) else np.multiply(other, alpha)
 
 
 def _cut_graph(how: str) -> RuntimeError:
@@ -1055,30 +737,17 @@ from .dtypes import as_dtype, get_default_dtype  # noqa: E402
 from .function import broadcast_error  # noqa: E402
 from .grad_mode import _state  # noqa: E402
 from .inplace import update, version, write_binary  # noqa: E402
-from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
+from .ops import reduction as _reduction  # noqa: E402, F401  (imported to register its ops)
+from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub, scaled  # noqa: E402
 from .ops.indexing import GetItem, SetItem, describe_index  # noqa: E402
-from .ops.pointwise import (  # noqa: E402
-    Abs,
-    Cast,
-    Clip,
-    Cos,
-    Exp,
-    LeakyReLU,
-    Log,
-    LogAddExp,
-    Maximum,
-    Minimum,
-    ReLU,
-    Round,
-    Sigmoid,
-    Sin,
-    Softplus,
-    Sqrt,
-    Step,
-    Tanh,
-    Where,
-)
-from .ops.reduction import CumSum, LogSoftmax, LogSumExp, Max, Mean, Min, Norm, Prod, Softmax, Sum, Var  # noqa: E402
-from .ops.shape import BroadcastTo, Clone, Permute, Reshape  # noqa: E402
+from .ops.pointwise import Abs, Cast, Clip, Where  # noqa: E402
+from .ops.shape import Clone  # noqa: E402
+from .registry import methods  # noqa: E402
+
+for _name, _function in methods().items():  # each registered op, as a method: t.exp(), t.sum(1)...
+    if _name in vars(Tensor):
+        raise TypeError(f"the op {_name!r} is registered as a method, but Tensor defines {_name} itself")
+    setattr(Tensor, _name, _function)
+del _name, _function
 
 __all__ = ["Tensor", "tensor"]

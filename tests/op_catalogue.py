@@ -83,16 +83,24 @@ def reduction(draw: Any, lo: float = -3.0, hi: float = 3.0, tie_free: bool = Fal
 
 
 @st.composite
-def along_axis(draw: Any) -> Any:
+def along_axis(draw: Any, tie_free: bool = False) -> Any:
     """An array of at least one dimension and one of its axes (for softmax and friends)."""
     shape = draw(shapes(min_dims=1))
-    return (draw(array(shape, -5.0, 5.0)),), {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
+    a = draw(array(shape, -5.0, 5.0, min_gap=0.05 if tie_free else 0.0))
+    return (a,), {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
 
 
 @st.composite
 def matmul_pair(draw: Any) -> Any:
     shape_a, shape_b = draw(matmul_shapes())
     return (draw(array(shape_a)), draw(array(shape_b))), {}
+
+
+@st.composite
+def mm_pair(draw: Any) -> Any:
+    """Two matrices whose product is defined (mm takes 2-D operands only)."""
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    return (draw(array((n, k))), draw(array((k, m)))), {}
 
 
 @st.composite
@@ -358,6 +366,17 @@ CATALOGUE: list[Op] = [
     Op("pow_zero", lambda a: a**0, lambda a: a**0, unary()),
     Op("rpow_scalar", lambda a: 2.0**a, lambda a: 2.0**a, unary()),
     Op("matmul", lambda a, b: a @ b, np.matmul, matmul_pair()),
+    # the same ops by name, as functions and methods (the registered functions behind the operators)
+    Op("add_alpha", lambda a, b: ag.add(a, b, alpha=0.5), lambda a, b: a + 0.5 * b, binary()),
+    Op("sub_alpha", lambda a, b: a.sub(b, alpha=2.0), lambda a, b: a - 2.0 * b, binary()),
+    Op("mul_named", ag.mul, np.multiply, binary()),
+    Op("div_named", lambda a, b: a.div(b), np.divide, binary(b_lo=-3.0, b_hi=3.0, b_kinks=(0.0,)).filter(
+        lambda ab: np.all(np.abs(ab[0][1]) >= 0.25))),
+    Op("neg_named", ag.neg, np.negative, unary()),
+    Op("square", ag.square, np.square, unary()),
+    Op("pow_named", ag.pow, np.power, binary(0.2, 3.0, b_lo=-2.0, b_hi=2.0)),
+    Op("matmul_named", ag.matmul, np.matmul, matmul_pair()),
+    Op("mm", ag.mm, np.matmul, mm_pair()),
     # elementwise
     Op("exp", ag.exp, np.exp, unary()),
     Op("log", ag.log, np.log, unary(0.1, 5.0)),
@@ -385,6 +404,14 @@ CATALOGUE: list[Op] = [
        reduction().filter(lambda inputs: _reduced_count(inputs) > 1)),
     Op("max", lambda a, **k: a.max(**k), lambda a, **k: np.max(a, **k), reduction(tie_free=True), smooth=False),
     Op("min", lambda a, **k: a.min(**k), lambda a, **k: np.min(a, **k), reduction(tie_free=True), smooth=False),
+    Op("amax", lambda a, axis, keepdims: a.amax(axis, keepdims), lambda a, axis, keepdims: np.amax(a, axis,
+       keepdims=keepdims), reduction(tie_free=True), smooth=False),
+    Op("amin", lambda a, axis, keepdims: ag.amin(a, axis, keepdims), lambda a, axis, keepdims: np.amin(a, axis,
+       keepdims=keepdims), reduction(tie_free=True), smooth=False),
+    Op("at_argmax", lambda a, axis: a.gather(axis, a.argmax(axis, keepdim=True)),
+       lambda a, axis: np.take_along_axis(a, np.argmax(a, axis, keepdims=True), axis), along_axis(tie_free=True)),
+    Op("at_argmin", lambda a, axis: a.gather(axis, ag.argmin(a, axis=axis, keepdim=True)),
+       lambda a, axis: np.take_along_axis(a, np.argmin(a, axis, keepdims=True), axis), along_axis(tie_free=True)),
     Op("logsumexp", lambda a, **k: a.logsumexp(**k), _stable_logsumexp, reduction(-5.0, 5.0)),
     Op("softmax", lambda a, axis: a.softmax(axis), _softmax, along_axis()),
     Op("log_softmax", lambda a, axis: a.log_softmax(axis), lambda a, axis: np.log(_softmax(a, axis)), along_axis()),
@@ -401,6 +428,7 @@ CATALOGUE: list[Op] = [
        transpose_inputs()),
     Op("T", lambda a: a.T, lambda a: a.T, unary()),
     Op("broadcast_to", lambda a, shape: a.broadcast_to(shape), np.broadcast_to, broadcast_inputs()),
+    Op("expand", lambda a, shape: a.expand(*shape), np.broadcast_to, broadcast_inputs()),
     Op("squeeze", lambda a, axis: a.squeeze(axis), np.squeeze, squeeze_inputs()),
     Op("unsqueeze", lambda a, axis: a.unsqueeze(axis), np.expand_dims, unsqueeze_inputs()),
     Op("flatten", lambda a, start_dim, end_dim: a.flatten(start_dim, end_dim),

@@ -11,6 +11,9 @@ from typing import Any
 import numpy as np
 
 from ..function import Op
+from ..registry import register
+from ..tensor import Tensor
+from .arguments import tensor_of
 
 
 class Add(Op):
@@ -23,6 +26,17 @@ class Add(Op):
         return grad, grad
 
 
+def scaled(other: Any, alpha: float) -> Any:
+    """alpha * other, in the graph when other is a tensor: the second operand of add and sub with alpha."""
+    return other * alpha if isinstance(other, Tensor) else np.multiply(other, alpha)
+
+
+@register(numpy=np.add)
+def add(x: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """x + alpha * other, as PyTorch's add."""
+    return Add.apply(x, other if alpha == 1 else scaled(other, alpha))
+
+
 class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -31,6 +45,12 @@ class Sub(Op):
     @staticmethod
     def backward(ctx, grad):
         return grad, -grad
+
+
+@register(numpy=np.subtract)
+def sub(x: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """x - alpha * other, as PyTorch's sub."""
+    return Sub.apply(x, other if alpha == 1 else scaled(other, alpha))
 
 
 class Mul(Op):
@@ -48,6 +68,12 @@ class Mul(Op):
         return ga, gb
 
 
+@register(numpy=np.multiply)
+def mul(x: Any, other: Any) -> Tensor:
+    """x * other."""
+    return Mul.apply(x, other)
+
+
 class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -63,6 +89,12 @@ class Div(Op):
         return ga, gb
 
 
+@register(numpy=np.true_divide)
+def div(x: Any, other: Any) -> Tensor:
+    """x / other."""
+    return Div.apply(x, other)
+
+
 class Neg(Op):
     @staticmethod
     def forward(ctx, a):
@@ -71,6 +103,12 @@ class Neg(Op):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+
+@register(numpy=np.negative)
+def neg(x: Any) -> Tensor:
+    """-x."""
+    return Neg.apply(tensor_of(x))
 
 
 def _is_number(x: Any) -> bool:
@@ -99,6 +137,18 @@ class Pow(Op):
         ga = _pow_grad_base(grad, a, b) if ctx.needs_input_grad[0] else None
         gb = _pow_grad_exponent(grad, a, b, out) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+
+@register(numpy=np.power)
+def pow(x: Any, exponent: Any) -> Tensor:
+    """x ** exponent."""
+    return Pow.apply(x, exponent)
+
+
+@register()
+def square(x: Any) -> Tensor:
+    """x ** 2."""
+    return Pow.apply(tensor_of(x), 2)
 
 
 def _pow_grad_base(grad: Any, a: Any, b: Any) -> Any:
@@ -174,3 +224,19 @@ class MatMul(Op):
         if gb is not None and b_vec:
             gb = gb.reshape(gb.shape[:-1])
         return ga, gb
+
+
+@register(numpy=np.matmul)
+def matmul(x: Any, other: Any) -> Tensor:
+    """Matrix product with numpy's rules (1-D operands promoted, batch dims broadcast)."""
+    return MatMul.apply(x, other)
+
+
+@register()
+def mm(x: Any, other: Any) -> Tensor:
+    """Matrix product of two 2-D tensors (PyTorch's mm; `@` and matmul broadcast)."""
+    x = tensor_of(x)
+    other_shape = other.shape if isinstance(other, Tensor) else np.shape(other)
+    if x.ndim != 2 or len(other_shape) != 2:
+        raise ValueError(f"mm needs two 2-D tensors, got shapes {x.shape} and {other_shape}; use @ for others")
+    return MatMul.apply(x, other)

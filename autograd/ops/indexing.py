@@ -11,6 +11,9 @@ from typing import Any
 import numpy as np
 
 from ..function import Op
+from ..registry import register
+from ..tensor import Tensor
+from .arguments import tensor_of
 
 
 def _is_basic(index: tuple[Any, ...]) -> bool:
@@ -107,6 +110,17 @@ def describe_index(index: tuple[Any, ...]) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-
-
-from ..tensor import Tensor  # noqa: E402
+@register()
+def gather(x: Any, dim: int, index: Any) -> Tensor:
+    """out[i][j] = x[index[i][j]][j] for dim 0 (and so on): PyTorch's gather, numpy's take_along_axis."""
+    x = tensor_of(x)
+    positions = np.asarray(index._data if isinstance(index, Tensor) else index)
+    if positions.dtype.kind not in "iu" or positions.ndim != x.ndim:
+        raise ValueError(
+            f"gather: index must be an integer tensor with as many dims as the input ({x.ndim}), "
+            f"got dtype {positions.dtype} and shape {positions.shape}"
+        )
+    dim = dim % x.ndim
+    grid = list(np.indices(positions.shape, sparse=True))
+    grid[dim] = positions
+    return x[tuple(grid)]

@@ -7,9 +7,14 @@ edges (x == min or x == max).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..function import Op
+from ..registry import register
+from ..tensor import Tensor
+from .arguments import tensor_of
 
 
 class Exp(Op):
@@ -25,6 +30,12 @@ class Exp(Op):
         return grad * out
 
 
+@register(numpy=np.exp)
+def exp(x: Any) -> Tensor:
+    """e ** x."""
+    return Exp.apply(tensor_of(x))
+
+
 class Log(Op):
     @staticmethod
     def forward(ctx, x):
@@ -35,6 +46,12 @@ class Log(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / x
+
+
+@register(numpy=np.log)
+def log(x: Any) -> Tensor:
+    """The natural logarithm."""
+    return Log.apply(tensor_of(x))
 
 
 class Sqrt(Op):
@@ -48,6 +65,12 @@ class Sqrt(Op):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad / (2 * out)
+
+
+@register(numpy=np.sqrt)
+def sqrt(x: Any) -> Tensor:
+    """The square root."""
+    return Sqrt.apply(tensor_of(x))
 
 
 class Abs(Op):
@@ -64,6 +87,12 @@ class Abs(Op):
         return grad * np.sign(x)
 
 
+@register(numpy=np.absolute)
+def abs(x: Any) -> Tensor:
+    """|x|; its gradient is 0 at 0."""
+    return Abs.apply(tensor_of(x))
+
+
 class Sin(Op):
     @staticmethod
     def forward(ctx, x):
@@ -74,6 +103,12 @@ class Sin(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * np.cos(x)
+
+
+@register(numpy=np.sin)
+def sin(x: Any) -> Tensor:
+    """The sine."""
+    return Sin.apply(tensor_of(x))
 
 
 class Cos(Op):
@@ -88,6 +123,12 @@ class Cos(Op):
         return -grad * np.sin(x)
 
 
+@register(numpy=np.cos)
+def cos(x: Any) -> Tensor:
+    """The cosine."""
+    return Cos.apply(tensor_of(x))
+
+
 class Tanh(Op):
     @staticmethod
     def forward(ctx, x):
@@ -99,6 +140,12 @@ class Tanh(Op):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (1 - out * out)
+
+
+@register(numpy=np.tanh)
+def tanh(x: Any) -> Tensor:
+    """The hyperbolic tangent."""
+    return Tanh.apply(tensor_of(x))
 
 
 class Sigmoid(Op):
@@ -117,6 +164,12 @@ class Sigmoid(Op):
         return grad * out * (1 - out)
 
 
+@register()
+def sigmoid(x: Any) -> Tensor:
+    """1 / (1 + exp(-x))."""
+    return Sigmoid.apply(tensor_of(x))
+
+
 class ReLU(Op):
     """max(x, 0); gradient 1 where x > 0, else 0 (so 0 at 0)."""
 
@@ -130,6 +183,12 @@ class ReLU(Op):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (out > 0)
+
+
+@register()
+def relu(x: Any) -> Tensor:
+    """max(x, 0); its gradient is 0 at 0."""
+    return ReLU.apply(tensor_of(x))
 
 
 class LeakyReLU(Op):
@@ -147,6 +206,12 @@ class LeakyReLU(Op):
         return grad * np.where(x > 0, 1.0, ctx.negative_slope)
 
 
+@register()
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x."""
+    return LeakyReLU.apply(tensor_of(x), negative_slope=negative_slope)
+
+
 class Softplus(Op):
     """log(1 + exp(x)), stable for large |x|; its derivative is sigmoid(x)."""
 
@@ -159,6 +224,12 @@ class Softplus(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * _stable_sigmoid(x)
+
+
+@register()
+def softplus(x: Any) -> Tensor:
+    """log(1 + exp(x)), stable for large |x|."""
+    return Softplus.apply(tensor_of(x))
 
 
 def _stable_sigmoid(x):
@@ -184,6 +255,12 @@ class Step(Op):
         return grad * 0
 
 
+@register()
+def step(x: Any) -> Tensor:
+    """1 where x > 0, else 0; gradient 0 everywhere (the seeds' step function)."""
+    return Step.apply(tensor_of(x))
+
+
 def _tie_share(a, b):
     """1 where a > b, 0.5 where a == b, 0 where a < b: a's share of a max's gradient."""
     return (a > b) + 0.5 * (a == b)
@@ -202,6 +279,12 @@ class Maximum(Op):
         return grad * share, grad * (1 - share)
 
 
+@register(numpy=np.maximum)
+def maximum(x: Any, other: Any) -> Tensor:
+    """Elementwise max; where x == other each side gets half the gradient."""
+    return Maximum.apply(x, other)
+
+
 class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -213,6 +296,12 @@ class Minimum(Op):
         a, b = ctx.saved_tensors
         share = _tie_share(b, a)
         return grad * share, grad * (1 - share)
+
+
+@register(numpy=np.minimum)
+def minimum(x: Any, other: Any) -> Tensor:
+    """Elementwise min; where x == other each side gets half the gradient."""
+    return Minimum.apply(x, other)
 
 
 class Clip(Op):
@@ -233,6 +322,14 @@ class Clip(Op):
         if hi is not None:
             grad = grad * (x <= hi)
         return grad
+
+
+@register(method=("clip", "clamp"), function=("clip", "clamp"))
+def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
+    """Limit values to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clip: give at least one of min and max")
+    return Clip.apply(tensor_of(x), min=min, max=max)
 
 
 class Where(Op):
@@ -258,6 +355,13 @@ class Where(Op):
         return None, ga, gb
 
 
+@register(method=None)
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """a where `condition` is true, else b (broadcasting); the condition gets no gradient."""
+    cond = condition._data if isinstance(condition, Tensor) else condition
+    return Where.apply(cond, a, b)
+
+
 class LogAddExp(Op):
     """log(exp(a) + exp(b)), stable at any size; d/da = exp(a - out), d/db = exp(b - out)."""
 
@@ -275,6 +379,12 @@ class LogAddExp(Op):
         return ga, gb
 
 
+@register()
+def logaddexp(x: Any, other: Any) -> Tensor:
+    """log(exp(x) + exp(other)), stable at any size."""
+    return LogAddExp.apply(x, other)
+
+
 class Round(Op):
     """x rounded to `decimals` places (halves to even, as numpy and PyTorch); its gradient is 0 everywhere."""
 
@@ -285,6 +395,12 @@ class Round(Op):
     @staticmethod
     def backward(ctx, grad):
         return grad * 0
+
+
+@register()
+def round(x: Any, decimals: int = 0) -> Tensor:
+    """Round half to even, as PyTorch and numpy; the gradient is 0 everywhere."""
+    return Round.apply(tensor_of(x), decimals=decimals)
 
 
 class Cast(Op):

@@ -7,12 +7,19 @@ over the input, which is exactly the inverse of the reduction's shape change.
 
 from __future__ import annotations
 
+import builtins
 import math
 from typing import Any
 
 import numpy as np
 
 from ..function import Op
+from ..registry import register
+from ..tensor import MaxMin, Tensor
+from .arguments import UNSET, as_axis, dims, tensor_of
+from .indexing import gather
+from .pointwise import Maximum, Minimum
+from .shape import squeeze
 
 Axis = Any  # None, int or tuple of ints
 
@@ -45,6 +52,13 @@ class Sum(Op):
         return _spread(grad, ctx.shape, ctx.axis)
 
 
+@register()
+def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
+    """Sum over `dim` (all dims when None)."""
+    dim, keepdim = dims("sum", dim, keepdim, axis, keepdims)
+    return Sum.apply(tensor_of(x), axis=dim, keepdims=keepdim)
+
+
 def _count(shape: tuple[int, ...], axis: Axis) -> int:
     """How many elements each output element of a reduction over `axis` takes in (0 for an empty axis)."""
     if axis is None:
@@ -73,6 +87,13 @@ class Mean(Op):
         return _spread(grad, ctx.shape, ctx.axis, 1 / ctx.count)
 
 
+@register()
+def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
+    """Mean over `dim` (all dims when None)."""
+    dim, keepdim = dims("mean", dim, keepdim, axis, keepdims)
+    return Mean.apply(tensor_of(x), axis=dim, keepdims=keepdim)
+
+
 class Var(Op):
     """Variance with Bessel's `correction` (1, PyTorch's default, divides by n - 1; 0 by n).
 
@@ -85,7 +106,7 @@ class Var(Op):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, correction=1):
         n = _count(x.shape, axis)
-        divisor = max(0, n - correction)
+        divisor = builtins.max(0, n - correction)
         with np.errstate(invalid="ignore", divide="ignore"):  # only 0 / 0 and x / 0: nan and inf, as in PyTorch
             centred = x - x.sum(axis=axis, keepdims=True) / n
             out = (centred * centred).sum(axis=axis, keepdims=keepdims) / divisor
@@ -104,6 +125,19 @@ class Var(Op):
             return grad * centred * (2 / ctx.divisor)
         infinite = np.inf if ctx.axis is None or x.ndim == 0 else np.where(centred > 0, np.inf, -np.inf)
         return grad * np.where(centred == 0, np.nan, infinite)
+
+
+@register()
+def var(
+    x: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None,
+    axis: Any = UNSET, keepdims: Any = UNSET,
+) -> Tensor:  # fmt: skip
+    """Variance; `correction=1` (PyTorch's default, or unbiased=True) divides by n - 1, `correction=0` by n."""
+    dim, keepdim = dims("var", dim, keepdim, axis, keepdims)
+    if unbiased is not None and correction is not None:
+        raise TypeError("var: give unbiased= (PyTorch's older spelling) or correction=, not both")
+    correction = (1 if unbiased else 0) if unbiased is not None else 1 if correction is None else correction
+    return Var.apply(tensor_of(x), axis=dim, keepdims=keepdim, correction=correction)
 
 
 def _shared_by_ties(ctx, grad):
@@ -144,6 +178,64 @@ class Min(Op):
         return _shared_by_ties(ctx, grad)
 
 
+def _extreme(t: Tensor, op: str, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Any:
+    """max/min in PyTorch's forms (all, dim -> (values, indices), other tensor) or numpy's (axis=)."""
+    reduce, elementwise, pick = (Max, Maximum, np.argmax) if op == "max" else (Min, Minimum, np.argmin)
+    if isinstance(dim, (Tensor, np.ndarray)):
+        if keepdim or axis is not UNSET:
+            raise TypeError(f"{op}(other) is the elementwise {op}imum; it takes no dim or axis")
+        return elementwise.apply(t, dim)
+    if axis is not UNSET or dim is None or isinstance(dim, (tuple, list)):  # numpy's meaning, or all dims
+        dim, keepdim = dims(op, dim, keepdim, axis, keepdims)
+        return reduce.apply(t, axis=dim, keepdims=keepdim)
+    if keepdims is not UNSET:
+        keepdim = keepdims
+    index = np.expand_dims(pick(t._data, axis=dim), dim)
+    values = gather(t, dim, index)
+    if not keepdim:
+        values, index = squeeze(values, dim), index.squeeze(dim)
+    return MaxMin(values, Tensor._wrap(index))
+
+
+@register()
+def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
+    """PyTorch's max: `t.max()` the largest value, `t.max(dim)` a named tuple (values, indices),
+    `t.max(other)` the elementwise maximum. numpy's `t.max(axis=...)` gives the values only."""
+    return _extreme(tensor_of(x), "max", dim, keepdim, axis, keepdims)
+
+
+@register()
+def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
+    """PyTorch's min, mirroring max: a named tuple (values, indices) when a dim is given."""
+    return _extreme(tensor_of(x), "min", dim, keepdim, axis, keepdims)
+
+
+@register()
+def amax(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Largest values along dim (values only; tied maxima share the gradient)."""
+    return Max.apply(tensor_of(x), axis=as_axis(dim), keepdims=keepdim)
+
+
+@register()
+def amin(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Smallest values along dim (values only; tied minima share the gradient)."""
+    return Min.apply(tensor_of(x), axis=as_axis(dim), keepdims=keepdim)
+
+
+@register()
+def argmax(x: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET) -> Tensor:
+    """Indices of the largest values (int64, no gradient); over the flattened tensor when dim is None."""
+    dim, _ = dims("argmax", dim, keepdim, axis, UNSET)
+    return Tensor._wrap(tensor_of(x)._data.argmax(axis=dim, keepdims=keepdim if dim is not None else False))
+
+
+@register()
+def argmin(x: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET) -> Tensor:
+    """Indices of the smallest values (int64, no gradient); over the flattened tensor when dim is None."""
+    dim, _ = dims("argmin", dim, keepdim, axis, UNSET)
+    return Tensor._wrap(tensor_of(x)._data.argmin(axis=dim, keepdims=keepdim if dim is not None else False))
+
+
 def _stable_max(x: np.ndarray, axis: Axis) -> np.ndarray:
     """max over `axis` (kept), with 0 where that is infinite, to shift exponents safely."""
     m = x.max(axis=axis, keepdims=True)
@@ -168,6 +260,13 @@ class LogSumExp(Op):
         return grad.reshape(ctx.kept) * np.exp(x - out.reshape(ctx.kept))
 
 
+@register()
+def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
+    """log(sum(exp(x))) over `dim`, finite for logits of any size."""
+    dim, keepdim = dims("logsumexp", dim, keepdim, axis, keepdims)
+    return LogSumExp.apply(tensor_of(x), axis=dim, keepdims=keepdim)
+
+
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along `axis`, shifted by the max so it never overflows."""
 
@@ -185,6 +284,13 @@ class Softmax(Op):
         return out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True))
 
 
+@register()
+def softmax(x: Any, dim: int = -1, *, axis: Any = UNSET) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim`."""
+    dim, _ = dims("softmax", dim, False, axis, UNSET, default=-1)
+    return Softmax.apply(tensor_of(x), axis=dim)
+
+
 class LogSoftmax(Op):
     """x - logsumexp(x) along `axis`: finite even where softmax underflows to 0."""
 
@@ -200,6 +306,13 @@ class LogSoftmax(Op):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
+
+
+@register()
+def log_softmax(x: Any, dim: int = -1, *, axis: Any = UNSET) -> Tensor:
+    """log(softmax(x)) along `dim`, computed stably."""
+    dim, _ = dims("log_softmax", dim, False, axis, UNSET, default=-1)
+    return LogSoftmax.apply(tensor_of(x), axis=dim)
 
 
 def _last(x, axis: Axis):
@@ -245,6 +358,13 @@ class Prod(Op):
         return g * np.transpose(others.reshape(moved_shape), tuple(back))
 
 
+@register()
+def prod(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
+    """Product; each element's gradient is the product of the others (exact with zeros)."""
+    dim, keepdim = dims("prod", dim, keepdim, axis, keepdims)
+    return Prod.apply(tensor_of(x), axis=dim, keepdims=keepdim)
+
+
 class CumSum(Op):
     """Running sums along `axis`; the gradient is the running sum of the gradient taken from the end."""
 
@@ -262,6 +382,15 @@ class CumSum(Op):
         if isinstance(flipped, np.ndarray):
             return np.cumsum(flipped, axis=ctx.axis)[reverse]
         return CumSum.apply(flipped, axis=ctx.axis)[reverse]  # create_graph: recorded
+
+
+@register()
+def cumsum(x: Any, dim: int | None = None, *, axis: Any = UNSET) -> Tensor:
+    """Running sums along `dim`."""
+    dim, _ = dims("cumsum", dim, False, axis, UNSET)
+    if dim is None:
+        raise TypeError("cumsum needs a dim, e.g. t.cumsum(0) (or t.flatten().cumsum(0) for numpy's default)")
+    return CumSum.apply(tensor_of(x), axis=dim)
 
 
 class Norm(Op):
@@ -299,3 +428,12 @@ class Norm(Op):
         if p == 2:
             return np.where(zero, 0.0, g * x / safe)
         return np.where(zero, 0.0, g * np.sign(x) * np.abs(x) ** (p - 1) / safe ** (p - 1))
+
+
+@register()
+def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The p-norm (2 for "fro", the default); its gradient is 0 where the norm is 0, as in PyTorch."""
+    order = 2.0 if p in ("fro", None) else float(p)
+    if not order > 0:
+        raise ValueError(f"norm: p must be positive, 'fro' or inf, got {p!r}")
+    return Norm.apply(tensor_of(x), p=order, axis=as_axis(dim), keepdims=keepdim)

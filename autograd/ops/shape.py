@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from ..function import Op
+from ..registry import register
+from ..tensor import Tensor
+from .arguments import UNSET, dims, tensor_of
 
 
 class Clone(Op):
@@ -37,6 +44,74 @@ class Reshape(Op):
         return grad.reshape(ctx.in_shape)
 
 
+@register(method=("reshape", "view"))
+def reshape(x: Any, *shape: Any) -> Tensor:
+    """Same elements in a new shape; one dimension may be -1. Accepts a tuple or separate ints."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Reshape.apply(tensor_of(x), shape=shape)
+
+
+@register()
+def squeeze(x: Any, dim: int | tuple[int, ...] | None = None, *, axis: Any = UNSET) -> Tensor:
+    """Remove size-1 axes (all of them, or those named)."""
+    x = tensor_of(x)
+    axis, _ = dims("squeeze", dim, False, axis, UNSET)
+    try:
+        shape = np.squeeze(np.empty(x.shape, dtype=bool), axis=axis).shape
+    except ValueError:
+        raise ValueError(f"squeeze: axis {axis} of shape {x.shape} does not have size 1") from None
+    return Reshape.apply(x, shape=shape)
+
+
+@register()
+def unsqueeze(x: Any, dim: int | None = None, *, axis: Any = UNSET) -> Tensor:
+    """Insert a size-1 axis at position `dim`."""
+    x = tensor_of(x)
+    axis, _ = dims("unsqueeze", dim, False, axis, UNSET)
+    if axis is None:
+        raise TypeError("unsqueeze needs the position of the new axis, e.g. t.unsqueeze(0)")
+    try:
+        shape = np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape
+    except np.exceptions.AxisError:
+        raise ValueError(f"unsqueeze: axis {axis} is out of range for shape {x.shape}") from None
+    return Reshape.apply(x, shape=shape)
+
+
+@register()
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge axes start_dim..end_dim (inclusive) into one."""
+    x = tensor_of(x)
+    if x.ndim == 0:
+        return Reshape.apply(x, shape=(1,))
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    shape = x.shape[:start] + (-1,) + x.shape[end + 1 :]
+    return Reshape.apply(x, shape=shape)
+
+
+@register()
+def split(
+    x: Any, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: Any = UNSET
+) -> tuple[Tensor, ...]:
+    """Cut into pieces along `dim`: pieces of `int` size (the last may be smaller), or of the listed sizes."""
+    x = tensor_of(x)
+    axis, _ = dims("split", dim, False, axis, UNSET, default=0)
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: the piece size must be positive, got {split_size_or_sections}")
+        sizes = [split_size_or_sections] * (length // split_size_or_sections)
+        if length % split_size_or_sections:
+            sizes.append(length % split_size_or_sections)
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but axis {axis} has length {length}")
+    lead = (slice(None),) * (axis % x.ndim)
+    starts = np.cumsum([0] + sizes)
+    return tuple(x[lead + (slice(int(a), int(b)),)] for a, b in itertools.pairwise(starts))
+
+
 class Permute(Op):
     """Reorder the axes; backward applies the inverse order."""
 
@@ -50,6 +125,28 @@ class Permute(Op):
     @staticmethod
     def backward(ctx, grad):
         return np.transpose(grad, ctx.inverse)
+
+
+@register()
+def permute(x: Any, *axes: Any) -> Tensor:
+    """Reorder the axes: `t.permute(2, 0, 1)`."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return Permute.apply(tensor_of(x), axes=tuple(axes))
+
+
+@register()
+def transpose(x: Any, dim0: int = -2, dim1: int = -1) -> Tensor:
+    """Swap two axes (PyTorch's meaning; numpy's full reordering is `permute`)."""
+    x = tensor_of(x)
+    if x.ndim < 2:
+        raise ValueError(f"transpose needs at least 2 dimensions, this tensor has shape {x.shape}")
+    axes = list(range(x.ndim))
+    try:
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    except IndexError:
+        raise ValueError(f"transpose: dims {dim0} and {dim1} out of range for shape {x.shape}") from None
+    return Permute.apply(x, axes=tuple(axes))
 
 
 class BroadcastTo(Op):
@@ -68,6 +165,40 @@ class BroadcastTo(Op):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+@register()
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+    """Repeat along size-1 (or new leading) axes to reach `shape`, as numpy broadcasts."""
+    return BroadcastTo.apply(tensor_of(x), shape=tuple(shape))
+
+
+@register(function=None)
+def expand(x: Any, *sizes: Any) -> Tensor:
+    """PyTorch's broadcast: like broadcast_to, and -1 keeps a dimension's size."""
+    x = tensor_of(x)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    lead = len(sizes) - x.ndim
+    if any(s == -1 for s in sizes[: max(lead, 0)]):
+        raise ValueError(f"expand{tuple(sizes)}: -1 keeps an existing dimension, it cannot size a new leading one")
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    return BroadcastTo.apply(x, shape=shape)
+
+
+@register(function=None)
+def repeat(x: Any, *sizes: Any) -> Tensor:
+    """Tile the tensor `sizes[i]` times along each dim (PyTorch's repeat, numpy's tile)."""
+    x = tensor_of(x)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if len(sizes) < x.ndim:
+        raise ValueError(f"repeat: give at least one count per dim ({x.ndim}), got {sizes}")
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    spread = tuple(n for size in shape for n in (1, size))  # a new length-1 axis before each
+    tiled = tuple(n for count, size in zip(sizes, shape) for n in (count, size))
+    result = tuple(count * size for count, size in zip(sizes, shape))
+    return reshape(broadcast_to(reshape(x, spread), tiled), result)
 
 
 class Concatenate(Op):
@@ -93,6 +224,23 @@ class Concatenate(Op):
         return tuple(grad[lead + (slice(edges[i], edges[i + 1]),)] for i in range(len(edges) - 1))
 
 
+@register(method=None, function=("concatenate", "cat"))
+def concatenate(tensors: Sequence[Any], dim: int = 0, *, axis: Any = UNSET) -> Tensor:
+    """Join tensors along an existing dim (PyTorch's cat)."""
+    if len(tensors) == 0:
+        raise ValueError("concatenate needs at least one tensor")
+    return Concatenate.apply(*[tensor_of(x) for x in tensors], axis=_one_axis("cat", dim, axis))
+
+
+def _one_axis(op: str, dim: int, axis: Any) -> int:
+    """The axis of cat or stack: dim (PyTorch's name) or axis (numpy's)."""
+    if axis is UNSET:
+        return dim
+    if dim != 0:
+        raise TypeError(f"{op}: give dim (PyTorch's name) or axis (numpy's), not both")
+    return axis
+
+
 class Stack(Op):
     """Join equally shaped tensors along a new axis; backward hands each input its slice."""
 
@@ -111,3 +259,11 @@ class Stack(Op):
     def backward(ctx, grad):
         lead = (slice(None),) * ctx.axis
         return tuple(grad[lead + (i,)] for i in range(ctx.count))
+
+
+@register(method=None)
+def stack(tensors: Sequence[Any], dim: int = 0, *, axis: Any = UNSET) -> Tensor:
+    """Join equally shaped tensors along a new dim."""
+    if len(tensors) == 0:
+        raise ValueError("stack needs at least one tensor")
+    return Stack.apply(*[tensor_of(x) for x in tensors], axis=_one_axis("stack", dim, axis))
