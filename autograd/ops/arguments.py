@@ -31,5 +31,9 @@ def as_axis(dim: Any) -> Any:
 
 
 def tensor_of(x: Any) -> Tensor:
-    """`x` itself if it is a tensor, else `Tensor(x)`: for bodies that read the input's shape or dtype."""
+    """`x` itself if it is a tensor, else `Tensor(x)`: for bodies that read the input's shape or dtype.
+
+    The ops called once per layer (exp, sum, reshape...) spell this out inline instead,
+    `Exp.apply(x if isinstance(x, Tensor) else Tensor(x))`, to keep a call off their path.
+    """
     return x if isinstance(x, Tensor) else Tensor(x)

@@ -108,7 +108,7 @@ class Neg(Op):
 @register(numpy=np.negative)
 def neg(x: Any) -> Tensor:
     """-x."""
-    return Neg.apply(tensor_of(x))
+    return Neg.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 def _is_number(x: Any) -> bool:
@@ -148,7 +148,7 @@ def pow(x: Any, exponent: Any) -> Tensor:
 @register()
 def square(x: Any) -> Tensor:
     """x ** 2."""
-    return Pow.apply(tensor_of(x), 2)
+    return Pow.apply(x if isinstance(x, Tensor) else Tensor(x), 2)
 
 
 def _pow_grad_base(grad: Any, a: Any, b: Any) -> Any:

@@ -14,7 +14,6 @@ import numpy as np
 from ..function import Op
 from ..registry import register
 from ..tensor import Tensor
-from .arguments import tensor_of
 
 
 class Exp(Op):
@@ -33,7 +32,7 @@ class Exp(Op):
 @register(numpy=np.exp)
 def exp(x: Any) -> Tensor:
     """e ** x."""
-    return Exp.apply(tensor_of(x))
+    return Exp.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 class Log(Op):
@@ -51,7 +50,7 @@ class Log(Op):
 @register(numpy=np.log)
 def log(x: Any) -> Tensor:
     """The natural logarithm."""
-    return Log.apply(tensor_of(x))
+    return Log.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 class Sqrt(Op):
@@ -70,7 +69,7 @@ class Sqrt(Op):
 @register(numpy=np.sqrt)
 def sqrt(x: Any) -> Tensor:
     """The square root."""
-    return Sqrt.apply(tensor_of(x))
+    return Sqrt.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 class Abs(Op):
@@ -90,7 +89,7 @@ class Abs(Op):
 @register(numpy=np.absolute)
 def abs(x: Any) -> Tensor:
     """|x|; its gradient is 0 at 0."""
-    return Abs.apply(tensor_of(x))
+    return Abs.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 class Sin(Op):
@@ -108,7 +107,7 @@ class Sin(Op):
 @register(numpy=np.sin)
 def sin(x: Any) -> Tensor:
     """The sine."""
-    return Sin.apply(tensor_of(x))
+    return Sin.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 class Cos(Op):
@@ -126,7 +125,7 @@ class Cos(Op):
 @register(numpy=np.cos)
 def cos(x: Any) -> Tensor:
     """The cosine."""
-    return Cos.apply(tensor_of(x))
+    return Cos.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 class Tanh(Op):
@@ -145,7 +144,7 @@ class Tanh(Op):
 @register(numpy=np.tanh)
 def tanh(x: Any) -> Tensor:
     """The hyperbolic tangent."""
-    return Tanh.apply(tensor_of(x))
+    return Tanh.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 class Sigmoid(Op):
@@ -167,7 +166,7 @@ class Sigmoid(Op):
 @register()
 def sigmoid(x: Any) -> Tensor:
     """1 / (1 + exp(-x))."""
-    return Sigmoid.apply(tensor_of(x))
+    return Sigmoid.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 class ReLU(Op):
@@ -188,7 +187,7 @@ class ReLU(Op):
 @register()
 def relu(x: Any) -> Tensor:
     """max(x, 0); its gradient is 0 at 0."""
-    return ReLU.apply(tensor_of(x))
+    return ReLU.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 class LeakyReLU(Op):
@@ -209,7 +208,7 @@ class LeakyReLU(Op):
 @register()
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else negative_slope * x."""
-    return LeakyReLU.apply(tensor_of(x), negative_slope=negative_slope)
+    return LeakyReLU.apply(x if isinstance(x, Tensor) else Tensor(x), negative_slope=negative_slope)
 
 
 class Softplus(Op):
@@ -229,7 +228,7 @@ class Softplus(Op):
 @register()
 def softplus(x: Any) -> Tensor:
     """log(1 + exp(x)), stable for large |x|."""
-    return Softplus.apply(tensor_of(x))
+    return Softplus.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 def _stable_sigmoid(x):
@@ -258,7 +257,7 @@ class Step(Op):
 @register()
 def step(x: Any) -> Tensor:
     """1 where x > 0, else 0; gradient 0 everywhere (the seeds' step function)."""
-    return Step.apply(tensor_of(x))
+    return Step.apply(x if isinstance(x, Tensor) else Tensor(x))
 
 
 def _tie_share(a, b):
@@ -329,7 +328,7 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
     """Limit values to [min, max]; either bound may be None."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    return Clip.apply(tensor_of(x), min=min, max=max)
+    return Clip.apply(x if isinstance(x, Tensor) else Tensor(x), min=min, max=max)
 
 
 class Where(Op):
@@ -400,7 +399,7 @@ class Round(Op):
 @register()
 def round(x: Any, decimals: int = 0) -> Tensor:
     """Round half to even, as PyTorch and numpy; the gradient is 0 everywhere."""
-    return Round.apply(tensor_of(x), decimals=decimals)
+    return Round.apply(x if isinstance(x, Tensor) else Tensor(x), decimals=decimals)
 
 
 class Cast(Op):

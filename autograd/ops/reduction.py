@@ -56,7 +56,7 @@ class Sum(Op):
 def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
     """Sum over `dim` (all dims when None)."""
     dim, keepdim = dims("sum", dim, keepdim, axis, keepdims)
-    return Sum.apply(tensor_of(x), axis=dim, keepdims=keepdim)
+    return Sum.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim, keepdims=keepdim)
 
 
 def _count(shape: tuple[int, ...], axis: Axis) -> int:
@@ -91,7 +91,7 @@ class Mean(Op):
 def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
     """Mean over `dim` (all dims when None)."""
     dim, keepdim = dims("mean", dim, keepdim, axis, keepdims)
-    return Mean.apply(tensor_of(x), axis=dim, keepdims=keepdim)
+    return Mean.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim, keepdims=keepdim)
 
 
 class Var(Op):
@@ -137,7 +137,7 @@ def var(
     if unbiased is not None and correction is not None:
         raise TypeError("var: give unbiased= (PyTorch's older spelling) or correction=, not both")
     correction = (1 if unbiased else 0) if unbiased is not None else 1 if correction is None else correction
-    return Var.apply(tensor_of(x), axis=dim, keepdims=keepdim, correction=correction)
+    return Var.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim, keepdims=keepdim, correction=correction)
 
 
 def _shared_by_ties(ctx, grad):
@@ -213,13 +213,13 @@ def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, ke
 @register()
 def amax(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Largest values along dim (values only; tied maxima share the gradient)."""
-    return Max.apply(tensor_of(x), axis=as_axis(dim), keepdims=keepdim)
+    return Max.apply(x if isinstance(x, Tensor) else Tensor(x), axis=as_axis(dim), keepdims=keepdim)
 
 
 @register()
 def amin(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Smallest values along dim (values only; tied minima share the gradient)."""
-    return Min.apply(tensor_of(x), axis=as_axis(dim), keepdims=keepdim)
+    return Min.apply(x if isinstance(x, Tensor) else Tensor(x), axis=as_axis(dim), keepdims=keepdim)
 
 
 @register()
@@ -264,7 +264,7 @@ class LogSumExp(Op):
 def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
     """log(sum(exp(x))) over `dim`, finite for logits of any size."""
     dim, keepdim = dims("logsumexp", dim, keepdim, axis, keepdims)
-    return LogSumExp.apply(tensor_of(x), axis=dim, keepdims=keepdim)
+    return LogSumExp.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim, keepdims=keepdim)
 
 
 class Softmax(Op):
@@ -288,7 +288,7 @@ class Softmax(Op):
 def softmax(x: Any, dim: int = -1, *, axis: Any = UNSET) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`."""
     dim, _ = dims("softmax", dim, False, axis, UNSET, default=-1)
-    return Softmax.apply(tensor_of(x), axis=dim)
+    return Softmax.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim)
 
 
 class LogSoftmax(Op):
@@ -312,7 +312,7 @@ class LogSoftmax(Op):
 def log_softmax(x: Any, dim: int = -1, *, axis: Any = UNSET) -> Tensor:
     """log(softmax(x)) along `dim`, computed stably."""
     dim, _ = dims("log_softmax", dim, False, axis, UNSET, default=-1)
-    return LogSoftmax.apply(tensor_of(x), axis=dim)
+    return LogSoftmax.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim)
 
 
 def _last(x, axis: Axis):
@@ -362,7 +362,7 @@ class Prod(Op):
 def prod(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
     """Product; each element's gradient is the product of the others (exact with zeros)."""
     dim, keepdim = dims("prod", dim, keepdim, axis, keepdims)
-    return Prod.apply(tensor_of(x), axis=dim, keepdims=keepdim)
+    return Prod.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim, keepdims=keepdim)
 
 
 class CumSum(Op):
@@ -390,7 +390,7 @@ def cumsum(x: Any, dim: int | None = None, *, axis: Any = UNSET) -> Tensor:
     dim, _ = dims("cumsum", dim, False, axis, UNSET)
     if dim is None:
         raise TypeError("cumsum needs a dim, e.g. t.cumsum(0) (or t.flatten().cumsum(0) for numpy's default)")
-    return CumSum.apply(tensor_of(x), axis=dim)
+    return CumSum.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim)
 
 
 class Norm(Op):
@@ -436,4 +436,4 @@ def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tens
     order = 2.0 if p in ("fro", None) else float(p)
     if not order > 0:
         raise ValueError(f"norm: p must be positive, 'fro' or inf, got {p!r}")
-    return Norm.apply(tensor_of(x), p=order, axis=as_axis(dim), keepdims=keepdim)
+    return Norm.apply(x if isinstance(x, Tensor) else Tensor(x), p=order, axis=as_axis(dim), keepdims=keepdim)

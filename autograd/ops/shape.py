@@ -49,7 +49,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     """Same elements in a new shape; one dimension may be -1. Accepts a tuple or separate ints."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return Reshape.apply(tensor_of(x), shape=shape)
+    return Reshape.apply(x if isinstance(x, Tensor) else Tensor(x), shape=shape)
 
 
 @register()
@@ -132,7 +132,7 @@ def permute(x: Any, *axes: Any) -> Tensor:
     """Reorder the axes: `t.permute(2, 0, 1)`."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    return Permute.apply(tensor_of(x), axes=tuple(axes))
+    return Permute.apply(x if isinstance(x, Tensor) else Tensor(x), axes=tuple(axes))
 
 
 @register()
@@ -170,7 +170,7 @@ class BroadcastTo(Op):
 @register()
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     """Repeat along size-1 (or new leading) axes to reach `shape`, as numpy broadcasts."""
-    return BroadcastTo.apply(tensor_of(x), shape=tuple(shape))
+    return BroadcastTo.apply(x if isinstance(x, Tensor) else Tensor(x), shape=tuple(shape))
 
 
 @register(function=None)
