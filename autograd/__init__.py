@@ -8,11 +8,14 @@
 True
 """
 
-from typing import TYPE_CHECKING, Any  # noqa: I001  (the block is in a set order: tensor first, it wires up the ops)
+from typing import TYPE_CHECKING, Any  # noqa: I001  (the block is in layer order: each module installs its Tensor methods)
 
 from .tensor import MaxMin, Size, Tensor, tensor
-from .engine import grad
 from .function import Function
+from . import ops  # noqa: F401   the ops' methods, operators, clone, type, t[i]
+from . import inplace  # noqa: F401   in-place methods
+from .engine import grad  # backward
+from . import numpy_bridge  # noqa: F401   __array_ufunc__, __array_function__
 from . import op_functions
 from .op_functions import *  # noqa: F403  (the registered ops, is_tensor and numel)
 from . import accelerator, backends, cuda
@@ -66,6 +69,7 @@ from .factories import (
 )
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
+from . import anomaly
 from .anomaly import AnomalyError, detect_anomaly
 from .device import device, get_default_device, set_default_device
 from .grad_mode import call_in_scope, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
@@ -109,6 +113,14 @@ def __getattr__(name: str) -> Any:
         return _unavailable(name, err)
     value = globals()[name] = getattr(drawing, name)
     return value
+
+
+def _render_for_anomaly(*args: Any, **kwargs: Any) -> Any:
+    """detect_anomaly(render_to=...)'s picture: drawing's render, imported only when one is drawn."""
+    return __getattr__("render")(*args, **kwargs)
+
+
+anomaly.set_renderer(_render_for_anomaly)  # anomaly sits below drawing, so the package connects them
 
 
 def __dir__() -> list[str]:

@@ -113,15 +113,24 @@ def check_backward(node: Any, index: int, grad: Any, output: Any) -> None:
     raise AnomalyError(message + _render((output,), node))
 
 
+_renderer: list[Any] = [None]  # draws a graph: set by the autograd package (drawing sits above this module)
+
+
+def set_renderer(render: Any) -> None:
+    """Give detect_anomaly(render_to=...) its picture-drawing function (autograd's `render` signature)."""
+    _renderer[0] = render
+
+
 def _render(roots: Any, node: Any) -> str:
     """Draw the graph around `node` if detect_anomaly was asked to; say where, or why not."""
     settings = anomaly_mode()
     if not isinstance(settings, detect_anomaly) or settings.render_to is None:
         return ""
     tensors = [t for t in roots if isinstance(t, Tensor)]
+    render = _renderer[0]
+    if render is None:
+        return "\n(could not draw the graph: no renderer is set; import autograd to set it)"
     try:
-        from .drawing import render  # only now: drawing needs graphviz, detect_anomaly does not
-
         path = render(tensors, settings.render_to, highlight=node, depth=3, show_grad=False)
     except Exception as err:  # the anomaly is the news; a failed picture (or a missing graphviz) only gets a mention
         return f"\n(could not draw the graph: {err})"

@@ -39,9 +39,8 @@ except ImportError as err:
 
 from .engine import collect, grad, sum_to
 from .files import write_atomically
-from .function import Function
+from .function import Function, inputs_then
 from .grad_mode import no_grad
-from .inplace import inputs_then
 from .ops.indexing import describe_index
 from .tensor import Tensor
 

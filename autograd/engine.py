@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from .anomaly import check_backward
-from .function import Function
+from .function import Function, inputs_then
 from .grad_mode import _state, set_grad_enabled
-from .inplace import _latest, check_saved, inputs_then
-from .tensor import Tensor
+from .inplace import _latest, check_saved
+from .tensor import Tensor, install_methods
 
 _leaf_lock = threading.Lock()  # backward passes in several threads may add into one leaf's .grad
 
@@ -384,3 +384,20 @@ def _own(g: np.ndarray, exposed: set[int]) -> np.ndarray:
 def _clone(g: Tensor) -> Tensor:
     """A copy of a graph gradient that stays in the graph (create_graph), so no two .grads alias."""
     return g.clone() if isinstance(g, Tensor) else Tensor._wrap(np.array(g, copy=True))
+
+
+class TensorBackward:
+    """`Tensor.backward`, installed on Tensor below (see tensor.py's docstring)."""
+
+    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
+
+        `grad` is the gradient flowing into this tensor; it may be left out only for a
+        one-element tensor (it is then 1). The graph is freed afterwards unless
+        `retain_graph=True`; `create_graph=True` records the backward pass itself, so the
+        resulting `.grad` tensors can be differentiated again.
+        """
+        backward([self], None if grad is None else [grad], retain_graph, create_graph)
+
+
+install_methods(TensorBackward)

@@ -48,16 +48,16 @@ higher derivative, so under create_graph=True it raises, naming the op.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .anomaly import check_forward, user_stack
+from .errors import _BROADCAST_HINT, broadcast_error
 from .grad_mode import _state as _grad_state
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from .tensor import Tensor
 
 _node_counter = itertools.count()
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # one needs_input_grad tuple per pattern
@@ -106,8 +106,6 @@ class Function:
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """Where this node sends gradients, as PyTorch lists them: `(node, 0)` per input, an
         `AccumulateGrad` for a leaf that requires grad, `(None, 0)` for a constant."""
-        from .inplace import inputs_then  # inplace.py imports this module
-
         edges = []
         for x, needed in zip(inputs_then(self) or (), self.needs_input_grad):
             if not needed or not isinstance(x, Tensor):
@@ -212,17 +210,6 @@ class AccumulateGrad:
         return f"<AccumulateGrad for {self.variable.name or 'a leaf of shape ' + str(self.variable.shape)}>"
 
 
-_BROADCAST_HINT = (
-    "(numpy rules: trailing dimensions must be equal or 1); reshape or unsqueeze one operand so they line up"
-)
-
-
-def broadcast_error(op: str, shapes: Sequence[tuple[int, ...]]) -> ValueError:
-    """The error for operands of `op` whose `shapes` do not broadcast together, naming every shape."""
-    listed = " and ".join(str(tuple(shape)) for shape in shapes)
-    return ValueError(f"{op}: shapes {listed} do not broadcast {_BROADCAST_HINT}")
-
-
 def _explain(cls: type, raw: list[Any], err: ValueError) -> None:
     """Restate numpy's broadcasting error with the op's name and the shapes; other errors pass through."""
     text = str(err)  # numpy's own words, or the numpy bridge's (a user's forward works on tensors)
@@ -232,5 +219,20 @@ def _explain(cls: type, raw: list[Any], err: ValueError) -> None:
     raise broadcast_error(cls.__name__.lower(), [np.shape(a) for a in raw]) from None
 
 
-from .anomaly import check_forward, user_stack  # noqa: E402
-from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)
+
+def inputs_then(node: Function) -> tuple[Any, ...]:
+    """`node`'s inputs as they were when it was made: a tensor changed in place since then is
+    replaced by the tensor it was (whose producer is the one `node` really consumed; see inplace.py)."""
+    inputs = node._inputs
+    if inputs is None or not any(_changed_since(x, node) for x in inputs):
+        return inputs
+    then = []
+    for x in inputs:
+        while _changed_since(x, node):
+            x = x.grad_fn._replaced
+        then.append(x)
+    return tuple(then)
+
+
+def _changed_since(x: Any, node: Function) -> bool:
+    return isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn._seq > node._seq

@@ -23,15 +23,18 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .function import Function, _node_counter
+from .function import Function, _node_counter, inputs_then
 from .grad_mode import _state
+from .ops.arithmetic import Add, Div, Mul, Sub, scaled
+from .ops.indexing import SetItem, describe_index
+from .ops.pointwise import Clip, Where
+from .tensor import Tensor, _normalize_index, _RetainGrad, install_methods
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
+__all__ = ["bump", "check_saved", "inputs_then", "update", "version", "write_binary"]
 
 _writes: dict[int, list[int]] = {}  # id(memory root) -> [version, seq of its latest write]
 _latest = [-1]  # seq of the latest write anywhere
@@ -99,24 +102,6 @@ def _which(node: Function, output: Tensor, root: np.ndarray) -> str:
             named = f"{x.name}, " if x.name else ""
             return f"{label} ({named}shape {x.shape})"
     return f"an array of shape {root.shape}"
-
-
-def inputs_then(node: Function) -> tuple[Any, ...]:
-    """`node`'s inputs as they were when it was made: a tensor changed in place since then is
-    replaced by the tensor it was (whose producer is the one `node` really consumed)."""
-    inputs = node._inputs
-    if inputs is None or not any(_changed_since(x, node) for x in inputs):
-        return inputs
-    then = []
-    for x in inputs:
-        while _changed_since(x, node):
-            x = x.grad_fn._replaced
-        then.append(x)
-    return tuple(then)
-
-
-def _changed_since(x: Any, node: Function) -> bool:
-    return isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn._seq > node._seq
 
 
 # ---------------------------------------------------------------------------- the shared in-place path
@@ -232,4 +217,86 @@ def _cast_message(op: str, result: Any, target: np.dtype) -> str:
     )
 
 
-from .tensor import Tensor, _RetainGrad  # noqa: E402  (tensor.py imports this module first)
+
+# ---------------------------------------------------------------------------- Tensor's in-place methods
+
+
+class TensorInPlace:
+    """Tensor's in-place methods and `_version`, installed on Tensor below (see tensor.py's docstring).
+
+    Each changes this tensor's memory and returns the tensor itself (so `p -= lr * g` keeps
+    the Parameter). See the module docstring for the rules: versions, leaves, and recording."""
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (shared with its views and detach())."""
+        return version(self._data)
+
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self += alpha * other, in place."""
+        return write_binary(self, "add_", np.ndarray.__iadd__, Add, other if alpha == 1 else scaled(other, alpha))
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self -= alpha * other, in place."""
+        return write_binary(self, "sub_", np.ndarray.__isub__, Sub, other if alpha == 1 else scaled(other, alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place."""
+        return write_binary(self, "mul_", np.ndarray.__imul__, Mul, other)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place."""
+        return write_binary(self, "div_", np.ndarray.__itruediv__, Div, other)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to `value` (a number or a one-element tensor), in place."""
+        if np.size(value._data if isinstance(value, Tensor) else value) != 1:
+            raise ValueError(f"fill_ takes a number or a one-element tensor, got shape {np.shape(value)}")
+        return self.copy_(value)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place."""
+        return self.copy_(0)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy `src`'s values (broadcast to this tensor's shape, cast to its dtype) into this tensor."""
+        raw = src._data if isinstance(src, Tensor) else src
+
+        def write(a: np.ndarray) -> None:
+            a[...] = raw
+
+        return update(self, "copy_", (src,), write, lambda before, s: Where.apply(True, s, before))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        """Limit values to [min, max] in place; either bound may be None."""
+        if min is None and max is None:
+            raise ValueError("clamp_: give at least one of min and max")
+        def record(before: Tensor) -> Tensor:
+            return Clip.apply(before, min=min, max=max)
+
+        return update(self, "clamp_", (), lambda a: np.clip(a, min, max, out=a), record)
+
+    clip_ = clamp_
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """`t[index] = value`: in place; recorded in the graph when t or value requires grad."""
+        index = _normalize_index(index)
+        raw = value._data if isinstance(value, Tensor) else value
+
+        def write(a: np.ndarray) -> None:
+            a[index] = raw
+
+        try:
+            update(self, "__setitem__", (value,), write, lambda before, v: SetItem.apply(before, v, index=index))
+        except IndexError as err:
+            where = describe_index(index)
+            raise IndexError(f"index {where} is invalid for a tensor of shape {self.shape}: {err}") from None
+
+
+install_methods(TensorInPlace)

@@ -30,11 +30,11 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from . import op_functions as F
-from .function import broadcast_error
+from .errors import broadcast_error
 from .grad_mode import _state
 from .inplace import bump
 from .registry import ufuncs
-from .tensor import Tensor, _cut_graph
+from .tensor import Tensor, _cut_graph, install_methods
 
 # numpy ufuncs with a derivative here, called with tensors or plain values: each is the op
 # function that declares it (`@register(numpy=np.exp)` in autograd/ops/).
@@ -471,3 +471,17 @@ def call_function(func: Any, args: tuple, kwargs: dict, types: Any = None) -> An
     if needs_grad and _state.enabled and func not in _VALUE_FUNCTIONS:
         raise _no_rule(name)
     return _plain(func, args, kwargs, wrap=False)
+
+
+class TensorNumpyProtocols:
+    """numpy's protocols on Tensor, installed below (see tensor.py's docstring): ufuncs and
+    functions such as np.exp(t) and np.sum(t) called with tensors come here."""
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return call_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return call_function(func, args, kwargs, types)
+
+
+install_methods(TensorNumpyProtocols)

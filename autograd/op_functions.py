@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import ops  # noqa: F401  (importing it registers every op)
 from .registry import functions
-from .tensor import Tensor  # importing it registers every op
+from .tensor import Tensor
 
 
 def is_tensor(obj: Any) -> bool:

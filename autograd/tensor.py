@@ -9,6 +9,20 @@ dtype policy (PyTorch's, with float64 as the default float dtype):
 - ops on mixed dtypes follow numpy's promotion (float32 * a Python float stays float32).
 
 `Tensor(array)` shares memory with `array` when no conversion is needed, like `np.asarray`.
+
+Where Tensor's methods are defined. This module is a low layer: it imports only numpy,
+device, dtypes, grad_mode and errors, and its class body holds what needs nothing above it
+(attributes, conversions, comparisons, hooks). The methods that need a higher module are
+defined in that module and put on Tensor with `install_methods` when it is imported
+(`import autograd` imports them all, in layer order, so every method is there once it returns):
+- the ops' methods (exp, sum, reshape...): registered with `@register` in autograd/ops/*.py,
+  installed by autograd/ops/__init__.py;
+- operators (+ - * / ** @ and unary -): autograd/ops/arithmetic.py; `clone`: ops/shape.py;
+  `abs()` and `type` (and so float(), double()...): ops/pointwise.py; `t[i]`: ops/indexing.py;
+- in-place methods (add_, sub_, mul_, div_, +=..., fill_, zero_, copy_, clamp_, `t[i] = v`)
+  and `_version`: autograd/inplace.py;
+- `backward`: autograd/engine.py;
+- `__array_ufunc__` and `__array_function__` (numpy's protocols): autograd/numpy_bridge.py.
 """
 
 from __future__ import annotations
@@ -18,6 +32,11 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from .device import CPU, as_device, device
+from .dtypes import as_dtype, get_default_dtype
+from .errors import broadcast_error
+from .grad_mode import _state
 
 Shape = tuple[int, ...]
 
@@ -47,13 +66,6 @@ class MaxMin(NamedTuple):
 
     values: Tensor
     indices: Tensor
-
-
-
-
-
-
-
 
 def _to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     """The dtype and device that Tensor.to / Module.to were asked for (either may be None)."""
@@ -196,11 +208,6 @@ class Tensor:
             self._grad = Tensor._wrap(array.astype(self._data.dtype, copy=False))
 
     @property
-    def _version(self) -> int:
-        """How many times this tensor's memory was changed in place (shared with its views and detach())."""
-        return version(self._data)
-
-    @property
     def requires_grad(self) -> bool:
         """Whether gradients are computed for this tensor."""
         return self._requires_grad
@@ -289,10 +296,6 @@ class Tensor:
             raise _cut_graph(".tolist()")
         return self._data.tolist()
 
-    def clone(self) -> Tensor:
-        """A copy of the data that stays in the graph: gradients flow back to this tensor."""
-        return Clone.apply(self)
-
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data (and its version counter), cut off from the graph."""
         return Tensor._wrap(self._data)
@@ -370,18 +373,6 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
 
-    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
-
-        `grad` is the gradient flowing into this tensor; it may be left out only for a
-        one-element tensor (it is then 1). The graph is freed afterwards unless
-        `retain_graph=True`; `create_graph=True` records the backward pass itself, so the
-        resulting `.grad` tensors can be differentiated again.
-        """
-        from .engine import backward
-
-        backward([self], None if grad is None else [grad], retain_graph, create_graph)
-
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call `hook(grad)` each time this tensor's gradient is computed; a returned tensor replaces it.
 
@@ -412,64 +403,10 @@ class Tensor:
         hooks = self.grad_fn._hooks if self.grad_fn is not None else ()
         return any(isinstance(h, _RetainGrad) and h.tensor() is self for h in hooks)
 
-    # ----------------------------------------------------------------- numpy protocols
-
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        from .numpy_bridge import call_ufunc
-
-        return call_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        from .numpy_bridge import call_function
-
-        return call_function(func, args, kwargs, types)
-
     # ----------------------------------------------------------------- arithmetic
-
-    def __add__(self, other: Any) -> Tensor:
-        return Add.apply(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return Add.apply(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return Sub.apply(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return Sub.apply(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return Mul.apply(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return Mul.apply(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return Div.apply(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return Div.apply(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return Pow.apply(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return Pow.apply(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return MatMul.apply(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return MatMul.apply(other, self)
-
-    def __neg__(self) -> Tensor:
-        return Neg.apply(self)
 
     def __pos__(self) -> Tensor:
         return self
-
-    def __abs__(self) -> Tensor:
-        return Abs.apply(self)
 
     # Comparisons give boolean tensors outside the graph.
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
@@ -561,19 +498,6 @@ class Tensor:
         as_device(target)
         return self if dtype is None else self.type(dtype)
 
-    def type(self, dtype: Any = None) -> Any:
-        """With a dtype: this tensor converted (in the graph for float dtypes). Without: the type's name."""
-        if dtype is None:
-            return f"autograd.{_LEGACY_NAMES.get(self.dtype.name, self.dtype.name)}"
-        dtype = np.dtype(dtype)
-        if dtype == self._data.dtype:
-            return self
-        if dtype.kind not in "biuf":
-            raise TypeError(f"tensors hold bool, integer or real float values; {dtype} is none of these")
-        if dtype.kind == "f" and self._requires_grad:
-            return Cast.apply(self, dtype=dtype)
-        return Tensor._wrap(self._data.astype(dtype))  # integer results carry no gradient, as in PyTorch
-
     def float(self) -> Tensor:
         return self.type(np.float32)
 
@@ -591,82 +515,6 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.type(np.bool_)
-
-    # ----------------------------------------------------------------- in place
-    # Each changes this tensor's memory and returns the tensor itself (so `p -= lr * g` keeps
-    # the Parameter). See inplace.py for the rules: versions, leaves, and recording.
-
-    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        """self += alpha * other, in place."""
-        return write_binary(self, "add_", np.ndarray.__iadd__, Add, other if alpha == 1 else scaled(other, alpha))
-
-    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        """self -= alpha * other, in place."""
-        return write_binary(self, "sub_", np.ndarray.__isub__, Sub, other if alpha == 1 else scaled(other, alpha))
-
-    def mul_(self, other: Any) -> Tensor:
-        """self *= other, in place."""
-        return write_binary(self, "mul_", np.ndarray.__imul__, Mul, other)
-
-    def div_(self, other: Any) -> Tensor:
-        """self /= other, in place."""
-        return write_binary(self, "div_", np.ndarray.__itruediv__, Div, other)
-
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
-
-    def fill_(self, value: Any) -> Tensor:
-        """Set every element to `value` (a number or a one-element tensor), in place."""
-        if np.size(value._data if isinstance(value, Tensor) else value) != 1:
-            raise ValueError(f"fill_ takes a number or a one-element tensor, got shape {np.shape(value)}")
-        return self.copy_(value)
-
-    def zero_(self) -> Tensor:
-        """Set every element to 0, in place."""
-        return self.copy_(0)
-
-    def copy_(self, src: Any) -> Tensor:
-        """Copy `src`'s values (broadcast to this tensor's shape, cast to its dtype) into this tensor."""
-        raw = src._data if isinstance(src, Tensor) else src
-
-        def write(a: np.ndarray) -> None:
-            a[...] = raw
-
-        return update(self, "copy_", (src,), write, lambda before, s: Where.apply(True, s, before))
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        """Limit values to [min, max] in place; either bound may be None."""
-        if min is None and max is None:
-            raise ValueError("clamp_: give at least one of min and max")
-        def record(before: Tensor) -> Tensor:
-            return Clip.apply(before, min=min, max=max)
-
-        return update(self, "clamp_", (), lambda a: np.clip(a, min, max, out=a), record)
-
-    clip_ = clamp_
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        """`t[index] = value`: in place; recorded in the graph when t or value requires grad."""
-        index = _normalize_index(index)
-        raw = value._data if isinstance(value, Tensor) else value
-
-        def write(a: np.ndarray) -> None:
-            a[index] = raw
-
-        try:
-            update(self, "__setitem__", (value,), write, lambda before, v: SetItem.apply(before, v, index=index))
-        except IndexError as err:
-            where = describe_index(index)
-            raise IndexError(f"index {where} is invalid for a tensor of shape {self.shape}: {err}") from None
-
-    # ----------------------------------------------------------------- indexing
-    # The ops' methods (exp, sum, reshape...) are installed below the class, from the registry.
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return GetItem.apply(self, index=_normalize_index(index))
-
 
 class _RetainGrad:
     """The hook retain_grad() registers: stores the gradient arriving at a non-leaf in its `.grad`."""
@@ -689,8 +537,6 @@ class RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
-
-
 
 
 def _cut_graph(how: str) -> RuntimeError:
@@ -731,23 +577,22 @@ def tensor(
     return Tensor(_to_array(data, dtype, infer=True), requires_grad=requires_grad, name=name, device=device)
 
 
-# The ops import Tensor from this module, so they are imported after the class exists.
-from .device import CPU, as_device, device  # noqa: E402
-from .dtypes import as_dtype, get_default_dtype  # noqa: E402
-from .function import broadcast_error  # noqa: E402
-from .grad_mode import _state  # noqa: E402
-from .inplace import update, version, write_binary  # noqa: E402
-from .ops import reduction as _reduction  # noqa: E402, F401  (imported to register its ops)
-from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub, scaled  # noqa: E402
-from .ops.indexing import GetItem, SetItem, describe_index  # noqa: E402
-from .ops.pointwise import Abs, Cast, Clip, Where  # noqa: E402
-from .ops.shape import Clone  # noqa: E402
-from .registry import methods  # noqa: E402
+_CLASS_ATTRIBUTES = {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__",
+                     "__static_attributes__", "__annotations__"}  # fmt: skip
 
-for _name, _function in methods().items():  # each registered op, as a method: t.exp(), t.sum(1)...
-    if _name in vars(Tensor):
-        raise TypeError(f"the op {_name!r} is registered as a method, but Tensor defines {_name} itself")
-    setattr(Tensor, _name, _function)
-del _name, _function
+
+def install_methods(source: type) -> None:
+    """Put the methods and properties defined in the class body of `source` on Tensor.
+
+    The modules above this one (the ops, inplace, engine, numpy_bridge) define the Tensor
+    methods that need them in such a class and install it when they are imported; see the
+    module docstring for which module provides which methods."""
+    for name, value in vars(source).items():
+        if name in _CLASS_ATTRIBUTES:
+            continue
+        if name in vars(Tensor):
+            raise TypeError(f"{source.__qualname__} provides {name!r}, but Tensor already has it")
+        setattr(Tensor, name, value)
+
 
 __all__ = ["Tensor", "tensor"]

@@ -7,6 +7,7 @@ import importlib.util
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -378,3 +379,77 @@ def test_no_function_in_the_library_is_longer_than_60_lines() -> None:
                 if length > 60:
                     long.append(f"{path.relative_to(root)}:{node.lineno} {node.name} ({length} lines)")
     assert not long, "split these into readable steps: " + ", ".join(long)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """autograd's modules -> the autograd modules each imports, at module level or inside functions
+    (imports under `if TYPE_CHECKING:` never run and are left out, as are a package's own submodules)."""
+    def name_of(path: Path) -> str:
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    modules = {name_of(path): path for path in AUTOGRAD.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        imported: list[str] = []
+
+        def visit(node: ast.AST, path: Path = path, imported: list[str] = imported) -> None:
+            if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                for child in node.orelse:
+                    visit(child)
+                return
+            if isinstance(node, ast.Import):
+                imported.extend(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = _absolute(node, path)
+                imported.extend(f"{base}.{alias.name}" for alias in node.names)
+            for child in ast.iter_child_nodes(node):
+                visit(child)
+
+        visit(ast.parse(path.read_text()))
+        targets = set()
+        for name in imported:
+            while name and name not in modules:  # `from .ops.shape import squeeze` -> autograd.ops.shape
+                name = name.rpartition(".")[0]
+            if name and name != module and not name.startswith(module + ".") and not module.startswith(name + "."):
+                targets.add(name)  # a package importing its submodules, or a module its own package, is no cycle
+        graph[module] = targets
+    return graph
+
+
+# Allowed: the ops import Tensor, and their methods are Tensor's.
+ALLOWED_CYCLE = re.compile(r"autograd\.(tensor|ops\..*)")
+
+
+def test_autograd_modules_import_each_other_in_layers_without_cycles() -> None:
+    graph = _import_graph()
+    assert {"autograd.tensor", "autograd.function", "autograd.engine"} <= graph.keys()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[set[str]] = []
+
+    def connect(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in graph[module]:
+            if target not in index:
+                connect(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = set()
+            while not component or module not in component:
+                component.add(stack.pop())
+            if len(component) > 1:
+                cycles.append(component)
+
+    for module in sorted(graph):
+        if module not in index:
+            connect(module)
+    bad = [
+        sorted(cycle) for cycle in cycles
+        if not all(ALLOWED_CYCLE.fullmatch(m) for m in cycle)
+    ]  # fmt: skip
+    assert bad == [], f"import cycles in autograd (only tensor <-> ops is allowed): {bad}"

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..function import Op
 from ..registry import register
-from ..tensor import Tensor
+from ..tensor import Tensor, install_methods
 from .arguments import tensor_of
 
 
@@ -240,3 +240,49 @@ def mm(x: Any, other: Any) -> Tensor:
     if x.ndim != 2 or len(other_shape) != 2:
         raise ValueError(f"mm needs two 2-D tensors, got shapes {x.shape} and {other_shape}; use @ for others")
     return MatMul.apply(x, other)
+
+
+class TensorOperators:
+    """Tensor's arithmetic operators, installed on Tensor below (see tensor.py's docstring)."""
+
+    def __add__(self, other: Any) -> Tensor:
+        return Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return Sub.apply(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return Div.apply(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return Pow.apply(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return Pow.apply(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return MatMul.apply(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return MatMul.apply(other, self)
+
+    def __neg__(self) -> Tensor:
+        return Neg.apply(self)
+
+
+install_methods(TensorOperators)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..function import Op
 from ..registry import register
-from ..tensor import Tensor
+from ..tensor import Tensor, _normalize_index, install_methods
 from .arguments import tensor_of
 
 
@@ -124,3 +124,13 @@ def gather(x: Any, dim: int, index: Any) -> Tensor:
     grid = list(np.indices(positions.shape, sparse=True))
     grid[dim] = positions
     return x[tuple(grid)]
+
+
+class TensorIndexing:
+    """`t[index]`, installed on Tensor below (see tensor.py's docstring; `t[index] = v` is in inplace.py)."""
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return GetItem.apply(self, index=_normalize_index(index))
+
+
+install_methods(TensorIndexing)

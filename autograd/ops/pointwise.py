@@ -13,7 +13,7 @@ import numpy as np
 
 from ..function import Op
 from ..registry import register
-from ..tensor import Tensor
+from ..tensor import _LEGACY_NAMES, Tensor, install_methods
 
 
 class Exp(Op):
@@ -412,3 +412,27 @@ class Cast(Op):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+class TensorPointwise:
+    """`abs(t)` and `Tensor.type` (which float(), double()... call), installed on Tensor below
+    (see tensor.py's docstring)."""
+
+    def __abs__(self) -> Tensor:
+        return Abs.apply(self)
+
+    def type(self, dtype: Any = None) -> Any:
+        """With a dtype: this tensor converted (in the graph for float dtypes). Without: the type's name."""
+        if dtype is None:
+            return f"autograd.{_LEGACY_NAMES.get(self.dtype.name, self.dtype.name)}"
+        dtype = np.dtype(dtype)
+        if dtype == self._data.dtype:
+            return self
+        if dtype.kind not in "biuf":
+            raise TypeError(f"tensors hold bool, integer or real float values; {dtype} is none of these")
+        if dtype.kind == "f" and self._requires_grad:
+            return Cast.apply(self, dtype=dtype)
+        return Tensor._wrap(self._data.astype(dtype))  # integer results carry no gradient, as in PyTorch
+
+
+install_methods(TensorPointwise)

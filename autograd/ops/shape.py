@@ -10,7 +10,7 @@ import numpy as np
 
 from ..function import Op
 from ..registry import register
-from ..tensor import Tensor
+from ..tensor import Tensor, install_methods
 from .arguments import UNSET, dims, tensor_of
 
 
@@ -267,3 +267,14 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: Any = UNSET) -> Tensor:
     if len(tensors) == 0:
         raise ValueError("stack needs at least one tensor")
     return Stack.apply(*[tensor_of(x) for x in tensors], axis=_one_axis("stack", dim, axis))
+
+
+class TensorClone:
+    """`Tensor.clone`, installed on Tensor below (see tensor.py's docstring)."""
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph: gradients flow back to this tensor."""
+        return Clone.apply(self)
+
+
+install_methods(TensorClone)
