@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
+
+import numpy as np
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
@@ -44,3 +47,16 @@ def _naming(error: OSError, path: Path) -> OSError:
     """The same kind of OS error, about `path` (what the caller asked to write) instead of a temporary file."""
     hint = f"; create the folder {path.parent} first" if isinstance(error, FileNotFoundError) else ""
     return type(error)(error.errno, f"cannot write this file: {error.strerror}{hint}", os.fspath(path))
+
+
+def read_array_member(archive: zipfile.ZipFile, name: str, kinds: str) -> np.ndarray:
+    """The array stored in `archive` member `name`, read without pickle; a ValueError saying what is
+    wrong if it is not a plain array whose dtype kind is one of `kinds` (e.g. "biuf")."""
+    with archive.open(name) as member:
+        try:
+            array = np.lib.format.read_array(member, allow_pickle=False)
+        except ValueError:
+            raise ValueError(f"member {name!r} is not a plain numeric array") from None
+    if array.dtype.kind not in kinds:
+        raise ValueError(f"member {name!r} holds an array of dtype {array.dtype}, not numbers")
+    return array

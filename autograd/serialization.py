@@ -18,7 +18,7 @@ from typing import IO, Any
 import numpy as np
 
 from .device import as_device, device
-from .files import write_atomically
+from .files import read_array_member, write_atomically
 from .tensor import Tensor
 
 __all__ = ["load", "save"]
@@ -313,14 +313,10 @@ class _Decoder:
             name = _array_member(index)
             if name not in self.names:
                 raise _Invalid(f"the member {name!r} is missing")
-            with self.archive.open(name) as member:
-                try:
-                    array = np.lib.format.read_array(member, allow_pickle=False)
-                except ValueError:
-                    raise _Invalid(f"member {name!r} is not a plain numeric array") from None
-            if array.dtype.kind not in _NUMERIC:
-                raise _Invalid(f"member {name!r} holds an array of dtype {array.dtype}, not numbers")
-            self.arrays[index] = array
+            try:
+                self.arrays[index] = read_array_member(self.archive, name, _NUMERIC)
+            except ValueError as err:
+                raise _Invalid(str(err)) from None
         return self.arrays[index]
 
 

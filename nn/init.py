@@ -158,6 +158,14 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | Non
     return normal_(tensor, 0.0, gain * math.sqrt(2 / (fan_in + fan_out)), generator)
 
 
+def _no_elements(tensor: Tensor) -> bool:
+    """True, with PyTorch's warning, for a tensor with no elements: there is nothing to initialise."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(
     tensor: Tensor,
     a: float = 0,
@@ -169,8 +177,7 @@ def kaiming_uniform_(
 
     a=sqrt(5) gives +/- 1/sqrt(fan_in), PyTorch's default for Linear and Conv weights.
     """
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+    if _no_elements(tensor):
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
@@ -185,8 +192,7 @@ def kaiming_normal_(
     generator: Generator | None = None,
 ) -> Tensor:
     """He: normal with std gain / sqrt(fan), gain = calculate_gain(nonlinearity, a); sqrt(2 / fan_in) by default."""
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+    if _no_elements(tensor):
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)

@@ -19,7 +19,7 @@ from typing import IO, Any
 import numpy as np
 
 from autograd import Tensor
-from autograd.files import write_atomically
+from autograd.files import read_array_member, write_atomically
 
 from .module import Module
 
@@ -108,14 +108,10 @@ def _read_npz(f: IO[bytes]) -> dict[str, np.ndarray]:
             key = info.filename.removesuffix(".npy")
             if key == info.filename or key in arrays:
                 raise _NotWeights(f"it holds an unexpected member {info.filename!r}")
-            with archive.open(info) as member:
-                try:
-                    array = np.lib.format.read_array(member, allow_pickle=False)
-                except ValueError:
-                    raise _NotWeights(f"member {info.filename!r} is not a plain numeric array") from None
-            if array.dtype.kind not in _NUMERIC:
-                raise _NotWeights(f"member {info.filename!r} holds an array of dtype {array.dtype}, not numbers")
-            arrays[key] = array
+            try:
+                arrays[key] = read_array_member(archive, info.filename, _NUMERIC)
+            except ValueError as err:
+                raise _NotWeights(str(err)) from None
     return arrays
 
 

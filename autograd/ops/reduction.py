@@ -148,15 +148,19 @@ def _shared_by_ties(ctx, grad):
     return grad.reshape(ctx.kept) * share
 
 
+def _picked(ctx, x, out, axis):
+    """Save what a max or min's backward needs, and return its output."""
+    ctx.save_for_backward(x, out)
+    ctx.axis, ctx.kept = axis, _kept_shape(x.shape, axis)
+    return out
+
+
 class Max(Op):
     """Largest element along `axis`; tied maxima share the gradient evenly."""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        out = np.max(x, axis=axis, keepdims=keepdims)
-        ctx.save_for_backward(x, out)
-        ctx.axis, ctx.kept = axis, _kept_shape(x.shape, axis)
-        return out
+        return _picked(ctx, x, np.max(x, axis=axis, keepdims=keepdims), axis)
 
     @staticmethod
     def backward(ctx, grad):
@@ -168,10 +172,7 @@ class Min(Op):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        out = np.min(x, axis=axis, keepdims=keepdims)
-        ctx.save_for_backward(x, out)
-        ctx.axis, ctx.kept = axis, _kept_shape(x.shape, axis)
-        return out
+        return _picked(ctx, x, np.min(x, axis=axis, keepdims=keepdims), axis)
 
     @staticmethod
     def backward(ctx, grad):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, enable_grad, no_grad
+from autograd import Tensor, no_grad
 
 from .optimizer import Optimizer, finite
 
@@ -69,10 +69,7 @@ class Adam(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter whose `.grad` is set, with its group's settings; parameters without a
         gradient are skipped. `closure`, if given, is called first (with gradients on) and its loss returned."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = self._evaluate(closure)
         states = self.state.by_param
         decoupled = self.decoupled_weight_decay
         for group in self.param_groups:

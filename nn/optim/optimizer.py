@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor, enable_grad, no_grad
 
 
 class Optimizer:
@@ -147,6 +147,14 @@ class Optimizer:
             group[name] = value
 
     # ------------------------------------------------------------------ steps
+
+    @staticmethod
+    def _evaluate(closure: Callable[[], Any] | None) -> Any:
+        """step()'s closure, if given, run with gradients on (step itself runs under no_grad); its loss."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients accumulated so far: `.grad = None` (or, with set_to_none=False, zeros)."""
