@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import warnings
 from typing import Any
 
 import numpy as np
-from hypothesis.errors import NonInteractiveExampleWarning
 
 import autograd as ag
 import nn
 from autograd.function import Function
 from tests.op_catalogue import CATALOGUE
-from tests.test_ops import _tensors
+from tests.test_ops import example
 
 # Ops checked by dedicated unit tests instead, each for a stated reason.
 EXEMPT = {
@@ -61,10 +59,7 @@ def _exercised() -> set[type]:
     (with an upstream gradient that requires grad, as second derivatives have)."""
     seen: set[type] = set()
     for op in CATALOGUE:
-        with warnings.catch_warnings():  # an example only to see which ops an entry builds
-            warnings.simplefilter("ignore", NonInteractiveExampleWarning)
-            arrays, kwargs = op.inputs.example()
-        inputs = _tensors(op, arrays, requires_grad=True)
+        inputs, kwargs = example(op)
         out = op.fn(*inputs, **kwargs)
         seen |= _nodes(out)
         wrt = [x for x in inputs if isinstance(x, ag.Tensor)]

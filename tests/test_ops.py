@@ -7,12 +7,14 @@ are the public `autograd.testing` ones, so a failure shows the worst elements si
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import NonInteractiveExampleWarning
 from hypothesis.extra import numpy as hnp
 
 import autograd as ag
@@ -25,6 +27,15 @@ def _tensors(op: Op, arrays: tuple[np.ndarray, ...], requires_grad: bool, dtype:
         a if i in op.constants else ag.Tensor(a if dtype is None else a.astype(dtype), requires_grad=requires_grad)
         for i, a in enumerate(arrays)
     ]
+
+
+def example(op: Op) -> tuple[list[Any], dict[str, Any]]:
+    """One example of an entry's inputs, as tensors that require grad: for tests that look at which
+    ops an entry builds or calls, not at values."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonInteractiveExampleWarning)
+        arrays, kwargs = op.inputs.example()
+    return _tensors(op, arrays, requires_grad=True), kwargs
 
 
 @pytest.mark.parametrize("op", CATALOGUE, ids=repr)

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import inspect
 import sys
-import warnings
 from types import CodeType, FrameType
 from typing import Any
 
 import numpy as np
-from hypothesis.errors import NonInteractiveExampleWarning
 
 import autograd as ag
 from autograd import registry
 from autograd.numpy_bridge import _DIFFERENTIABLE_UFUNCS
 from tests.op_catalogue import CATALOGUE
-from tests.test_ops import _tensors
+from tests.test_ops import example
 
 
 def test_tensor_methods_are_the_registered_functions() -> None:
@@ -68,10 +66,7 @@ def test_every_registered_op_is_exercised_by_the_catalogue() -> None:
     codes = {entry.fn.__code__: entry.fn.__name__ for entry in registry.ENTRIES}
     seen: set[str] = set()
     for op in CATALOGUE:
-        with warnings.catch_warnings():  # an example only to see which functions an entry calls
-            warnings.simplefilter("ignore", NonInteractiveExampleWarning)
-            arrays, kwargs = op.inputs.example()
-        inputs = _tensors(op, arrays, requires_grad=True)
+        inputs, kwargs = example(op)
         seen |= _called_while(lambda: op.fn(*inputs, **kwargs), codes)  # noqa: B023  (called at once)
     missing = set(codes.values()) - seen
     assert not missing, f"registered ops no entry of tests/op_catalogue.py calls: {sorted(missing)}"
