@@ -20,6 +20,7 @@ engine follows `_replaced` back), so their gradients go where they went before t
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections.abc import Callable
@@ -204,7 +205,9 @@ def _restated(op: str, t: Tensor, others: tuple[Any, ...], err: Exception) -> Ex
     values = [o._data if isinstance(o, Tensor) else o for o in others]
     kinds_known = all(isinstance(v, (np.ndarray, np.generic, int, float, bool)) for v in values)
     if "cast" in text and kinds_known:
-        return TypeError(_cast_message(op, np.result_type(t._data, *values), t.dtype))
+        said = re.search(r"output from dtype\('(\w+)'\)", text)  # numpy names the result's dtype
+        result = said.group(1) if said else np.result_type(t._data, *values)
+        return TypeError(_cast_message(op, result, t.dtype))
     kinds = ", ".join(f"{type(v).__name__} of dtype {np.asarray(v).dtype}" for v in values)
     return TypeError(f"{op}: cannot combine this {t.dtype} tensor with {kinds} ({err})")
 

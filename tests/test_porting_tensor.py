@@ -227,3 +227,26 @@ def test_arithmetic_names_and_set_grad_enabled() -> None:
         assert not ag.is_grad_enabled()
     finally:
         ag.set_grad_enabled(True)
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def test_max_with_a_dim_at_the_edges() -> None:
+    with pytest.raises(IndexError, match=r"max\(\): expected reduction dim 0 to have non-zero size.*\(0, 3\)"):
+        ag.zeros(0, 3).max(0)
+    empty_rows = ag.zeros(0, 3).max(1)
+    assert empty_rows.values.shape == (0,) and empty_rows.indices.shape == (0,)
+    x = leaf(3.0)
+    values, indices = x.max(0)  # PyTorch reduces a 0-d tensor along dim 0 to itself
+    assert values.item() == 3.0 and indices.item() == 0
+    values.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_prod_of_nothing() -> None:
+    x = leaf(np.zeros((2, 0)))
+    out = x.prod(1)
+    assert out.tolist() == [1.0, 1.0]  # the empty product
+    out.sum().backward()
+    assert x.grad.shape == (2, 0)

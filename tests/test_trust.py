@@ -116,6 +116,8 @@ def test_in_place_errors_say_what_went_wrong() -> None:
     counts = ag.Tensor(np.array([1, 2, 3]))
     with pytest.raises(TypeError, match="float64 result cannot be stored in place in a int64 tensor"):
         counts += 0.5
+    with pytest.raises(TypeError, match=r"div_: a float64 result cannot be stored in place in a int64 tensor"):
+        counts /= 2  # true division of ints is float, as numpy and PyTorch say
     wide = ag.tensor([1.0, 2.0]).expand(3, 2)
     with pytest.raises(ValueError, match=r"read-only.*clone"):
         wide.add_(1.0)

@@ -191,6 +191,10 @@ def _extreme(t: Tensor, op: str, dim: Any, keepdim: bool, axis: Any, keepdims: A
         return reduce.apply(t, axis=dim, keepdims=keepdim)
     if keepdims is not UNSET:
         keepdim = keepdims
+    if t.ndim == 0 and dim in (0, -1):  # PyTorch lets a 0-d tensor be reduced along dim 0 or -1
+        return MaxMin(t.reshape(()), Tensor._wrap(np.array(0)))
+    if t.ndim and 0 in t.shape and t.shape[dim % t.ndim] == 0:
+        raise IndexError(f"{op}(): expected reduction dim {dim} to have non-zero size, the tensor has shape {t.shape}")
     index = np.expand_dims(pick(t._data, axis=dim), dim)
     values = gather(t, dim, index)
     if not keepdim:
@@ -333,6 +337,8 @@ def _others_product(x):
         n = x.shape[-1]
         spread = np.broadcast_to(x.reshape(x.shape[:-1] + (1, n)), x.shape[:-1] + (n, n))
         return np.where(np.eye(n, dtype=bool), 1.0, spread).prod(axis=-1)
+    if x.shape[-1] == 0:  # a product of nothing: no elements to send a gradient to
+        return x.copy()
     ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
     before = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
     after = np.flip(np.cumprod(np.concatenate([ones, np.flip(x[..., 1:], -1)], axis=-1), axis=-1), -1)
