@@ -250,3 +250,13 @@ def test_prod_of_nothing() -> None:
     assert out.tolist() == [1.0, 1.0]  # the empty product
     out.sum().backward()
     assert x.grad.shape == (2, 0)
+
+
+def test_the_default_device_is_the_cpu() -> None:
+    ag.set_default_device("cpu")
+    assert ag.get_default_device() == ag.device("cpu") and str(ag.get_default_device()) == "cpu"
+    with pytest.raises(RuntimeError, match=r"device 'mps' is not available: this build .* CPU only"):
+        ag.set_default_device("mps")
+    assert ag.zeros(2, device="cpu").device == ag.device("cpu")
+    with pytest.raises(RuntimeError, match=r"'cuda' is not available"):
+        ag.ones(2, device="cuda")
