@@ -344,6 +344,46 @@ def _soft_cross_entropy(z: np.ndarray, w: np.ndarray, reduction: str) -> Any:
     return _reduce(-(w * np.log(_softmax(z, -1))).sum(axis=-1), reduction)
 
 
+def _np_sum(a: Any, **k: Any) -> Any:
+    return np.sum(a, **k)
+
+
+def _np_max(a: Any, **k: Any) -> Any:
+    return np.max(a, **k)
+
+
+def _np_var_ddof(a: Any, **k: Any) -> Any:
+    return np.var(a, ddof=1, **k)
+
+
+def _np_reshape_fortran(a: Any, shape: Any) -> Any:
+    return np.reshape(a, shape, order="F")
+
+
+def _np_transpose(a: Any, axes: Any) -> Any:
+    return np.transpose(a, axes)
+
+
+def _np_swapaxes(a: Any, dim0: int, dim1: int) -> Any:
+    return np.swapaxes(a, dim0, dim1)
+
+
+def _np_expand_dims(a: Any, axis: Any) -> Any:
+    return np.expand_dims(a, axis)
+
+
+def _np_concatenate_flat(*xs: Any, axis: int) -> Any:
+    return np.concatenate(xs, axis=None)
+
+
+def _np_where(condition: Any, a: Any, b: Any) -> Any:
+    return np.where(condition, a, b)
+
+
+def _np_clip(a: Any, min: Any, max: Any) -> Any:
+    return np.clip(a, min, max)
+
+
 def _split_sum(pieces: Sequence[Any]) -> Any:
     """Combine split's pieces into one output with distinct weights, so each piece's gradient is checked."""
     return sum((p * (k + 1)).sum() for k, p in enumerate(pieces))
@@ -458,4 +498,15 @@ CATALOGUE: list[Op] = [
        lambda a, dim, index: np.take_along_axis(a, index, dim), gather_inputs()),
     Op("split", lambda a, sections, axis: _split_sum(a.split(sections, axis)),
        lambda a, sections, axis: _split_sum(_numpy_split(a, sections, axis)), split_inputs()),
+    # numpy's functions called on tensors (the same call is the reference on arrays)
+    Op("np.sum", _np_sum, _np_sum, reduction()),
+    Op("np.max", _np_max, _np_max, reduction(tie_free=True), smooth=False),
+    Op("np.var_ddof", _np_var_ddof, _np_var_ddof, reduction().filter(lambda inputs: _reduced_count(inputs) > 1)),
+    Op("np.reshape_fortran", _np_reshape_fortran, _np_reshape_fortran, reshape_inputs()),
+    Op("np.transpose", _np_transpose, _np_transpose, permute_inputs()),
+    Op("np.swapaxes", _np_swapaxes, _np_swapaxes, transpose_inputs()),
+    Op("np.expand_dims", _np_expand_dims, _np_expand_dims, unsqueeze_inputs()),
+    Op("np.concatenate_flat", _np_concatenate_flat, _np_concatenate_flat, join_inputs(new_axis=False)),
+    Op("np.where", _np_where, _np_where, where_inputs(), constants=(0,)),
+    Op("np.clip", _np_clip, _np_clip, clip_inputs(), smooth=False),
 ]  # fmt: skip

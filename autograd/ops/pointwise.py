@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 
 from ..function import Op
+from ..grad_mode import is_grad_enabled
 from ..registry import register
 from ..tensor import _LEGACY_NAMES, Tensor, install_methods
+from .arguments import UNSET
 
 
 class Exp(Op):
@@ -325,10 +327,39 @@ class Clip(Op):
 
 @register(method=("clip", "clamp"), function=("clip", "clamp"))
 def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
-    """Limit values to [min, max]; either bound may be None."""
+    """Limit values to [min, max]; either bound may be None. The bounds are constants."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    return Clip.apply(x if isinstance(x, Tensor) else Tensor(x), min=min, max=max)
+    return Clip.apply(x if isinstance(x, Tensor) else Tensor(x), min=_bound("min", min), max=_bound("max", max))
+
+
+def _bound(name: str, bound: Any) -> Any:
+    """A clip bound as plain values; one that would need a gradient is refused rather than ignored."""
+    if not isinstance(bound, Tensor):
+        return bound
+    if bound._requires_grad and is_grad_enabled():
+        raise TypeError(
+            f"clip's {name}= is a tensor that requires grad, but clip gives its bounds no gradient; "
+            "minimum(maximum(x, min), max) (np.minimum / np.maximum too) records the gradients of all three"
+        )
+    return bound._data
+
+
+@register(method=None, function=None, numpy=np.clip)
+def _numpy_clip(a: Any, a_min: Any = UNSET, a_max: Any = UNSET, *, min: Any = UNSET, max: Any = UNSET) -> Tensor:
+    """np.clip: bounds given as a_min and a_max (both, positionally), or as min= and/or max=."""
+    if a_min is UNSET and a_max is UNSET:
+        low, high = (None if min is UNSET else min), (None if max is UNSET else max)
+    elif a_min is UNSET or a_max is UNSET:
+        missing = "a_min" if a_min is UNSET else "a_max"
+        raise TypeError(f"clip() missing 1 required positional argument: '{missing}'")
+    elif min is not UNSET or max is not UNSET:
+        raise ValueError("Passing `min` or `max` keyword argument when `a_min` and `a_max` are provided is forbidden.")
+    else:
+        low, high = a_min, a_max
+    if low is None and high is None:
+        return (a if isinstance(a, Tensor) else Tensor(a)).clone()
+    return clip(a, low, high)
 
 
 class Where(Op):
@@ -359,6 +390,16 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     """a where `condition` is true, else b (broadcasting); the condition gets no gradient."""
     cond = condition._data if isinstance(condition, Tensor) else condition
     return Where.apply(cond, a, b)
+
+
+@register(method=None, function=None, numpy=np.where)
+def _numpy_where(condition: Any, x: Any = UNSET, y: Any = UNSET) -> Any:
+    """np.where: with x and y, `where`; with the condition alone, the indices where it holds, as numpy gives them."""
+    if x is UNSET and y is UNSET:
+        return np.where(condition._data if isinstance(condition, Tensor) else condition)
+    if x is UNSET or y is UNSET:
+        raise ValueError("either both or neither of x and y should be given")
+    return where(condition, x, y)
 
 
 class LogAddExp(Op):

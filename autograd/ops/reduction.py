@@ -16,7 +16,7 @@ import numpy as np
 from ..function import Op
 from ..registry import register
 from ..tensor import MaxMin, Tensor
-from .arguments import UNSET, as_axis, dims, tensor_of
+from .arguments import UNSET, dims, tensor_of
 from .indexing import gather
 from .pointwise import Maximum, Minimum
 from .shape import squeeze
@@ -52,7 +52,7 @@ class Sum(Op):
         return _spread(grad, ctx.shape, ctx.axis)
 
 
-@register()
+@register(numpy=np.sum)
 def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
     """Sum over `dim` (all dims when None)."""
     dim, keepdim = dims("sum", dim, keepdim, axis, keepdims)
@@ -87,7 +87,7 @@ class Mean(Op):
         return _spread(grad, ctx.shape, ctx.axis, 1 / ctx.count)
 
 
-@register()
+@register(numpy=np.mean)
 def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
     """Mean over `dim` (all dims when None)."""
     dim, keepdim = dims("mean", dim, keepdim, axis, keepdims)
@@ -138,6 +138,16 @@ def var(
         raise TypeError("var: give unbiased= (PyTorch's older spelling) or correction=, not both")
     correction = (1 if unbiased else 0) if unbiased is not None else 1 if correction is None else correction
     return Var.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim, keepdims=keepdim, correction=correction)
+
+
+@register(method=None, function=None, numpy=np.var)
+def _numpy_var(
+    a: Any, axis: Any = None, ddof: float = 0, keepdims: bool = False, *, correction: float | None = None
+) -> Tensor:
+    """np.var: divides by n - ddof (numpy's newer name for ddof is correction)."""
+    if correction is not None and ddof != 0:
+        raise ValueError("ddof and correction can't be provided simultaneously.")
+    return var(a, axis=axis, keepdims=keepdims, correction=ddof if correction is None else correction)
 
 
 def _shared_by_ties(ctx, grad):
@@ -202,42 +212,48 @@ def _extreme(t: Tensor, op: str, dim: Any, keepdim: bool, axis: Any, keepdims: A
     return MaxMin(values, Tensor._wrap(index))
 
 
-@register()
+@register(numpy=(np.max, np.amax))
 def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
     """PyTorch's max: `t.max()` the largest value, `t.max(dim)` a named tuple (values, indices),
     `t.max(other)` the elementwise maximum. numpy's `t.max(axis=...)` gives the values only."""
     return _extreme(tensor_of(x), "max", dim, keepdim, axis, keepdims)
 
 
-@register()
+@register(numpy=(np.min, np.amin))
 def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
     """PyTorch's min, mirroring max: a named tuple (values, indices) when a dim is given."""
     return _extreme(tensor_of(x), "min", dim, keepdim, axis, keepdims)
 
 
 @register()
-def amax(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+def amax(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
     """Largest values along dim (values only; tied maxima share the gradient)."""
-    return Max.apply(x if isinstance(x, Tensor) else Tensor(x), axis=as_axis(dim), keepdims=keepdim)
+    dim, keepdim = dims("amax", dim, keepdim, axis, keepdims)
+    return Max.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim, keepdims=keepdim)
 
 
 @register()
-def amin(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+def amin(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Tensor:
     """Smallest values along dim (values only; tied minima share the gradient)."""
-    return Min.apply(x if isinstance(x, Tensor) else Tensor(x), axis=as_axis(dim), keepdims=keepdim)
+    dim, keepdim = dims("amin", dim, keepdim, axis, keepdims)
+    return Min.apply(x if isinstance(x, Tensor) else Tensor(x), axis=dim, keepdims=keepdim)
 
 
 @register()
-def argmax(x: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET) -> Tensor:
+def argmax(
+    x: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET
+) -> Tensor:
     """Indices of the largest values (int64, no gradient); over the flattened tensor when dim is None."""
-    dim, _ = dims("argmax", dim, keepdim, axis, UNSET)
+    dim, keepdim = dims("argmax", dim, keepdim, axis, keepdims)
     return Tensor._wrap(tensor_of(x)._data.argmax(axis=dim, keepdims=keepdim if dim is not None else False))
 
 
 @register()
-def argmin(x: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET) -> Tensor:
+def argmin(
+    x: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET
+) -> Tensor:
     """Indices of the smallest values (int64, no gradient); over the flattened tensor when dim is None."""
-    dim, _ = dims("argmin", dim, keepdim, axis, UNSET)
+    dim, keepdim = dims("argmin", dim, keepdim, axis, keepdims)
     return Tensor._wrap(tensor_of(x)._data.argmin(axis=dim, keepdims=keepdim if dim is not None else False))
 
 
@@ -438,9 +454,12 @@ class Norm(Op):
 
 
 @register()
-def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+def norm(
+    x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET
+) -> Tensor:
     """The p-norm (2 for "fro", the default); its gradient is 0 where the norm is 0, as in PyTorch."""
+    dim, keepdim = dims("norm", dim, keepdim, axis, keepdims)
     order = 2.0 if p in ("fro", None) else float(p)
     if not order > 0:
         raise ValueError(f"norm: p must be positive, 'fro' or inf, got {p!r}")
-    return Norm.apply(x if isinstance(x, Tensor) else Tensor(x), p=order, axis=as_axis(dim), keepdims=keepdim)
+    return Norm.apply(x if isinstance(x, Tensor) else Tensor(x), p=order, axis=dim, keepdims=keepdim)

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ..function import Op
 from ..registry import register
 from ..tensor import Tensor, install_methods
 from .arguments import UNSET, dims, tensor_of
+
+
+def _shape_tuple(shape: Any) -> tuple[Any, ...]:
+    """A shape given as one int or as a sequence of them, as a tuple."""
+    try:
+        return (operator.index(shape),)
+    except TypeError:
+        return tuple(shape)
+
+
+def _reversed_axes(ndim: int) -> tuple[int, ...]:
+    return tuple(range(ndim - 1, -1, -1))
 
 
 class Clone(Op):
@@ -52,7 +66,43 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     return Reshape.apply(x if isinstance(x, Tensor) else Tensor(x), shape=shape)
 
 
-@register()
+def _reshape_order(order: Any, data: np.ndarray) -> str:
+    """'C' or 'F', as numpy reads `order` for reshaping ('A': 'F' only for Fortran-contiguous data)."""
+    key = "C" if order is None else order.decode("latin-1") if isinstance(order, bytes) else order
+    key = key.upper() if isinstance(key, str) and len(key) == 1 else key
+    if key == "A":
+        key = "F" if data.flags.f_contiguous and not data.flags.c_contiguous else "C"
+    if key not in ("C", "F"):
+        np.empty(0).reshape(0, order=order)  # numpy's own error for 'K', an unknown name or a wrong type
+        raise ValueError(f"order must be 'C', 'F' or 'A' for reshaping, got {order!r}")
+    return key
+
+
+@register(method=None, function=None, numpy=np.reshape)
+def _numpy_reshape(a: Any, shape: Any, order: Any = "C", *, copy: bool | None = None) -> Tensor:
+    """np.reshape: C order as `reshape`; Fortran order reverses the axes, reshapes to the reversed
+    shape and reverses back."""
+    x = tensor_of(a)
+    shape = _shape_tuple(shape)
+    order = _reshape_order(order, x._data)
+    if copy is not None and not copy:
+        x._data.reshape(shape, order=order, copy=False)  # numpy's error when only a copy would do
+    if order == "C":
+        result = reshape(x, shape)
+    else:
+        flipped = permute(x, _reversed_axes(x.ndim)) if x.ndim > 1 else x
+        try:
+            result = reshape(flipped, shape[::-1])
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
+            ) from None
+        if result.ndim > 1:
+            result = permute(result, _reversed_axes(result.ndim))
+    return result.clone() if copy else result
+
+
+@register(numpy=np.squeeze)
 def squeeze(x: Any, dim: int | tuple[int, ...] | None = None, *, axis: Any = UNSET) -> Tensor:
     """Remove size-1 axes (all of them, or those named)."""
     x = tensor_of(x)
@@ -76,6 +126,17 @@ def unsqueeze(x: Any, dim: int | None = None, *, axis: Any = UNSET) -> Tensor:
     except np.exceptions.AxisError:
         raise ValueError(f"unsqueeze: axis {axis} is out of range for shape {x.shape}") from None
     return Reshape.apply(x, shape=shape)
+
+
+@register(method=None, function=None, numpy=np.expand_dims)
+def _numpy_expand_dims(a: Any, axis: Any) -> Tensor:
+    """np.expand_dims: new size-1 axes at the positions `axis` names in the result."""
+    x = tensor_of(a)
+    axes = _shape_tuple(axis)
+    ndim = x.ndim + len(axes)
+    axes = normalize_axis_tuple(axes, ndim)
+    sizes = iter(x.shape)
+    return Reshape.apply(x, shape=tuple(1 if i in axes else next(sizes) for i in range(ndim)))
 
 
 @register()
@@ -149,6 +210,28 @@ def transpose(x: Any, dim0: int = -2, dim1: int = -1) -> Tensor:
     return Permute.apply(x, axes=tuple(axes))
 
 
+@register(method=None, function=None, numpy=np.transpose)
+def _numpy_transpose(a: Any, axes: Any = None) -> Tensor:
+    """np.transpose: all axes reversed, or reordered as `axes` lists them."""
+    x = tensor_of(a)
+    if axes is None:
+        return Permute.apply(x, axes=_reversed_axes(x.ndim))
+    axes = _shape_tuple(axes)
+    if len(axes) != x.ndim:
+        raise ValueError(f"axes {axes} don't match array: the tensor has {x.ndim} dimensions (shape {x.shape})")
+    return Permute.apply(x, axes=normalize_axis_tuple(axes, x.ndim, "axes"))
+
+
+@register(method=None, function=None, numpy=np.swapaxes)
+def _numpy_swapaxes(a: Any, axis1: int, axis2: int) -> Tensor:
+    """np.swapaxes: two axes exchanged, negative ones counted from the end."""
+    x = tensor_of(a)
+    i, j = (normalize_axis_index(k, x.ndim) for k in (axis1, axis2))
+    axes = list(range(x.ndim))
+    axes[i], axes[j] = axes[j], axes[i]
+    return Permute.apply(x, axes=tuple(axes))
+
+
 class BroadcastTo(Op):
     """A read-only broadcast view; its gradient is summed back to the input's shape by the engine."""
 
@@ -167,10 +250,10 @@ class BroadcastTo(Op):
         return grad
 
 
-@register()
-def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+@register(numpy=np.broadcast_to)
+def broadcast_to(x: Any, shape: int | Sequence[int]) -> Tensor:
     """Repeat along size-1 (or new leading) axes to reach `shape`, as numpy broadcasts."""
-    return BroadcastTo.apply(x if isinstance(x, Tensor) else Tensor(x), shape=tuple(shape))
+    return BroadcastTo.apply(x if isinstance(x, Tensor) else Tensor(x), shape=_shape_tuple(shape))
 
 
 @register(function=None)
@@ -232,6 +315,14 @@ def concatenate(tensors: Sequence[Any], dim: int = 0, *, axis: Any = UNSET) -> T
     return Concatenate.apply(*[tensor_of(x) for x in tensors], axis=_one_axis("cat", dim, axis))
 
 
+@register(method=None, function=None, numpy=np.concatenate)
+def _numpy_concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Tensor:
+    """np.concatenate: `axis=None` joins the flattened arrays."""
+    if axis is None:
+        return concatenate([reshape(x, -1) for x in arrays])
+    return concatenate(arrays, axis)
+
+
 def _one_axis(op: str, dim: int, axis: Any) -> int:
     """The axis of cat or stack: dim (PyTorch's name) or axis (numpy's)."""
     if axis is UNSET:
@@ -261,7 +352,7 @@ class Stack(Op):
         return tuple(grad[lead + (i,)] for i in range(ctx.count))
 
 
-@register(method=None)
+@register(method=None, numpy=np.stack)
 def stack(tensors: Sequence[Any], dim: int = 0, *, axis: Any = UNSET) -> Tensor:
     """Join equally shaped tensors along a new dim."""
     if len(tensors) == 0:
