@@ -85,6 +85,8 @@ class Function:
     _hooks: list[Callable[[Tensor], Any]] | tuple[()] = ()
     # False: forward and backward see Tensors, as in PyTorch. Op (the built-in ops) sets True: ndarrays.
     _array_io: ClassVar[bool] = False
+    # This op's chain-rule step in symbols, shown by the backprop explorer; None for user Functions that don't set it.
+    rule: ClassVar[str | None] = None
 
     @staticmethod
     def forward(ctx: Any, *inputs: Any, **attrs: Any) -> np.ndarray:

@@ -27,6 +27,8 @@ class LinearFunction(Op):
     and sum, so second derivatives work too.
     """
 
+    rule = "grad_x = grad @ weight,  grad_weight = gradᵀ @ x,  grad_bias = Σ grad over the rows"
+
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
@@ -160,6 +162,8 @@ def _same_shape(name: str, input: Tensor, target: Any) -> None:
 class MSE(Op):
     """Squared error (y - t)**2 reduced by mean, sum or none, times `scale`, as one op."""
 
+    rule = "grad_y = grad * 2 * scale * (y - t) / N (N = y.size for mean, else 1),  grad_t = -grad_y"
+
     @staticmethod
     def forward(ctx, y, t, reduction="mean", scale=1.0):
         ctx.save_for_backward(y, t)
@@ -235,6 +239,8 @@ class CrossEntropy(Op):
     indices, one subtraction instead of the backward of five separate ops. Weight rows that
     require grad get -log_softmax(z) per row; class indices never get a gradient.
     """
+
+    rule = "grad_logits = grad/N * (softmax(logits)·Σw - w),  grad_target = -grad/N * log_softmax(logits)"
 
     @staticmethod
     def forward(ctx, logits, target, reduction="mean"):
@@ -330,6 +336,8 @@ class BinaryCrossEntropy(Op):
     d/dt = -logit(p) = -log(p / (1 - p)), inf at p = 0 and -inf at p = 1 (PyTorch's values).
     The backward uses only ops that also record on tensors, so second derivatives work.
     """
+
+    rule = "grad_p = grad * (p - t) / max(p(1 - p), EPSILON) / N,  grad_t = -grad * logit(p) / N"
 
     @staticmethod
     def forward(ctx, p, t, reduction="mean"):

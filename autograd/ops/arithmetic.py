@@ -17,6 +17,10 @@ from .arguments import tensor_of
 
 
 class Add(Op):
+    """a + b: each input gets the output's gradient unchanged (summed back over broadcast axes)."""
+
+    rule = "grad_a = grad,  grad_b = grad"
+
     @staticmethod
     def forward(ctx, a, b):
         return np.add(a, b)
@@ -38,6 +42,10 @@ def add(x: Any, other: Any, *, alpha: float = 1) -> Tensor:
 
 
 class Sub(Op):
+    """a - b: a gets the gradient, b its negative."""
+
+    rule = "grad_a = grad,  grad_b = -grad"
+
     @staticmethod
     def forward(ctx, a, b):
         return np.subtract(a, b)
@@ -54,6 +62,10 @@ def sub(x: Any, other: Any, *, alpha: float = 1) -> Tensor:
 
 
 class Mul(Op):
+    """a * b: each input's gradient is the output's gradient times the other input."""
+
+    rule = "grad_a = grad * b,  grad_b = grad * a"
+
     @staticmethod
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad
@@ -75,6 +87,10 @@ def mul(x: Any, other: Any) -> Tensor:
 
 
 class Div(Op):
+    """a / b: d/da = 1 / b, d/db = -a / b²; exact for tiny divisors."""
+
+    rule = "grad_a = grad / b,  grad_b = -grad * a / b²"
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # only what backward reads
@@ -96,6 +112,10 @@ def div(x: Any, other: Any) -> Tensor:
 
 
 class Neg(Op):
+    """-a: the gradient with its sign flipped."""
+
+    rule = "grad_a = -grad"
+
     @staticmethod
     def forward(ctx, a):
         return np.negative(a)
@@ -124,6 +144,8 @@ class Pow(Op):
     infinite, the masked elements use a base of 1 instead, so no inf is formed (nor 0 * inf,
     not even in second derivatives). nan for a < 0, as in PyTorch.
     """
+
+    rule = "grad_a = grad * b * a**(b-1), 0 at b = 0;  grad_b = grad * out * log(a), 0 at a = 0 ≤ b"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -189,6 +211,8 @@ def _matmul_error(a: Any, b: Any) -> ValueError:
 
 class MatMul(Op):
     """a @ b with numpy's rules: 1-D operands are promoted to matrices, batch dims broadcast."""
+
+    rule = "grad_a = grad @ bᵀ,  grad_b = aᵀ @ grad  (1-D a taken as a row, 1-D b as a column)"
 
     @staticmethod
     def forward(ctx, a, b):

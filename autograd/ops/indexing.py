@@ -34,6 +34,10 @@ def _scatter(grad: np.ndarray, shape: tuple[int, ...], index: tuple[Any, ...]) -
 
 
 class GetItem(Op):
+    """x[index]: the selected elements; backward scatters the gradient back into x's shape."""
+
+    rule = "grad_x = zeros of x's shape with grad added at index (repeated indices add up)"
+
     @staticmethod
     def forward(ctx, x, index):
         try:
@@ -54,6 +58,8 @@ class GetItem(Op):
 class IndexScatter(Op):
     """Adds `grad` into zeros of `shape` at `index`: GetItem's gradient, and its adjoint."""
 
+    rule = "grad_grad = grad[index]: the entries forward scattered, gathered back"
+
     @staticmethod
     def forward(ctx, grad, shape, index):
         ctx.index = index
@@ -66,6 +72,8 @@ class IndexScatter(Op):
 
 class SetItem(Op):
     """x with x[index] set to value: what `t[index] = value` records. Overwritten elements pass no gradient to x."""
+
+    rule = "grad_x = grad with 0 at index,  grad_value = grad[index] (summed if value broadcast)"
 
     @staticmethod
     def forward(ctx, x, value, index):
@@ -112,7 +120,7 @@ def describe_index(index: tuple[Any, ...]) -> str:
 
 @register()
 def gather(x: Any, dim: int, index: Any) -> Tensor:
-    """out[i][j] = x[index[i][j]][j] for dim 0 (and so on): PyTorch's gather, numpy's take_along_axis."""
+    """`out[i][j] = x[index[i][j]][j]` for dim 0 (and so on): PyTorch's gather, numpy's take_along_axis."""
     x = tensor_of(x)
     positions = np.asarray(index._data if isinstance(index, Tensor) else index)
     if positions.dtype.kind not in "iu" or positions.ndim != x.ndim:

@@ -19,6 +19,10 @@ from .arguments import UNSET
 
 
 class Exp(Op):
+    """e ** x; its derivative is itself, so backward reuses the output."""
+
+    rule = "grad_x = grad * out"
+
     @staticmethod
     def forward(ctx, x):
         out = np.exp(x)
@@ -38,6 +42,10 @@ def exp(x: Any) -> Tensor:
 
 
 class Log(Op):
+    """Natural logarithm; d/dx = 1 / x."""
+
+    rule = "grad_x = grad / x"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -56,6 +64,10 @@ def log(x: Any) -> Tensor:
 
 
 class Sqrt(Op):
+    """Square root; d/dx = 1 / (2 sqrt(x)), reusing the output."""
+
+    rule = "grad_x = grad / (2 * out)"
+
     @staticmethod
     def forward(ctx, x):
         out = np.sqrt(x)
@@ -77,6 +89,8 @@ def sqrt(x: Any) -> Tensor:
 class Abs(Op):
     """|x|; its gradient sign(x) is 0 at 0."""
 
+    rule = "grad_x = grad * sign(x)  (0 at x = 0)"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -95,6 +109,10 @@ def abs(x: Any) -> Tensor:
 
 
 class Sin(Op):
+    """Sine; d/dx = cos(x)."""
+
+    rule = "grad_x = grad * cos(x)"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -113,6 +131,10 @@ def sin(x: Any) -> Tensor:
 
 
 class Cos(Op):
+    """Cosine; d/dx = -sin(x)."""
+
+    rule = "grad_x = -grad * sin(x)"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -131,6 +153,10 @@ def cos(x: Any) -> Tensor:
 
 
 class Tanh(Op):
+    """Hyperbolic tangent; d/dx = 1 - tanh(x)², reusing the output."""
+
+    rule = "grad_x = grad * (1 - out²)"
+
     @staticmethod
     def forward(ctx, x):
         out = np.tanh(x)
@@ -151,6 +177,8 @@ def tanh(x: Any) -> Tensor:
 
 class Sigmoid(Op):
     """1 / (1 + exp(-x)); where exp(-x) overflows (x < -709) the result is its limit, exactly 0."""
+
+    rule = "grad_x = grad * out * (1 - out)"
 
     @staticmethod
     def forward(ctx, x):
@@ -174,6 +202,8 @@ def sigmoid(x: Any) -> Tensor:
 class ReLU(Op):
     """max(x, 0); gradient 1 where x > 0, else 0 (so 0 at 0)."""
 
+    rule = "grad_x = grad * (out > 0): grad where x > 0, else 0"
+
     @staticmethod
     def forward(ctx, x):
         out = np.maximum(x, 0)
@@ -195,6 +225,8 @@ def relu(x: Any) -> Tensor:
 class LeakyReLU(Op):
     """x where x > 0, else negative_slope * x; gradient negative_slope at 0."""
 
+    rule = "grad_x = grad where x > 0, else grad * negative_slope"
+
     @staticmethod
     def forward(ctx, x, negative_slope=0.01):
         ctx.save_for_backward(x)
@@ -215,6 +247,8 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
 
 class Softplus(Op):
     """log(1 + exp(x)), stable for large |x|; its derivative is sigmoid(x)."""
+
+    rule = "grad_x = grad * sigmoid(x)"
 
     @staticmethod
     def forward(ctx, x):
@@ -247,6 +281,8 @@ def _stable_sigmoid(x):
 class Step(Op):
     """The seeds' step function: 1 where x > 0, else 0. Its gradient is 0 everywhere."""
 
+    rule = "grad_x = grad * 0  (zero everywhere)"
+
     @staticmethod
     def forward(ctx, x):
         return (x > 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
@@ -268,6 +304,10 @@ def _tie_share(a, b):
 
 
 class Maximum(Op):
+    """Elementwise max of a and b; the larger input gets the gradient, a tie splits it in half."""
+
+    rule = "grad_a = grad where a > b,  grad_b = grad where b > a;  where a == b each gets grad / 2"
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -287,6 +327,10 @@ def maximum(x: Any, other: Any) -> Tensor:
 
 
 class Minimum(Op):
+    """Elementwise min of a and b; the smaller input gets the gradient, a tie splits it in half."""
+
+    rule = "grad_a = grad where a < b,  grad_b = grad where b < a;  where a == b each gets grad / 2"
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -307,6 +351,8 @@ def minimum(x: Any, other: Any) -> Tensor:
 
 class Clip(Op):
     """x limited to [min, max] (either may be None); gradient 1 inside, edges included."""
+
+    rule = "grad_x = grad where min ≤ x ≤ max (edges included), else 0"
 
     @staticmethod
     def forward(ctx, x, min=None, max=None):
@@ -365,6 +411,8 @@ def _numpy_clip(a: Any, a_min: Any = UNSET, a_max: Any = UNSET, *, min: Any = UN
 class Where(Op):
     """a where condition holds, else b; the condition is a constant."""
 
+    rule = "grad_a = grad where condition, else 0;  grad_b = grad where not condition, else 0"
+
     @staticmethod
     def forward(ctx, condition, a, b):
         condition = np.asarray(condition, dtype=bool)
@@ -405,6 +453,8 @@ def _numpy_where(condition: Any, x: Any = UNSET, y: Any = UNSET) -> Any:
 class LogAddExp(Op):
     """log(exp(a) + exp(b)), stable at any size; d/da = exp(a - out), d/db = exp(b - out)."""
 
+    rule = "grad_a = grad * exp(a - out),  grad_b = grad * exp(b - out)"
+
     @staticmethod
     def forward(ctx, a, b):
         out = np.logaddexp(a, b)
@@ -428,6 +478,8 @@ def logaddexp(x: Any, other: Any) -> Tensor:
 class Round(Op):
     """x rounded to `decimals` places (halves to even, as numpy and PyTorch); its gradient is 0 everywhere."""
 
+    rule = "grad_x = grad * 0  (zero everywhere)"
+
     @staticmethod
     def forward(ctx, x, decimals=0):
         return np.round(x, decimals)
@@ -445,6 +497,8 @@ def round(x: Any, decimals: int = 0) -> Tensor:
 
 class Cast(Op):
     """x converted to another floating dtype; the gradient is converted back by the engine."""
+
+    rule = "grad_x = grad, cast back to x's dtype"
 
     @staticmethod
     def forward(ctx, x, dtype):

@@ -42,6 +42,10 @@ def _spread(grad, shape: tuple[int, ...], axis: Axis, scale: float = 1.0):
 
 
 class Sum(Op):
+    """Sum over axes (all by default); every summed element gets the output's gradient."""
+
+    rule = "grad_x = grad, spread back over the summed axes"
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.shape, ctx.axis = x.shape, axis
@@ -69,6 +73,8 @@ def _count(shape: tuple[int, ...], axis: Axis) -> int:
 
 class Mean(Op):
     """Mean along `axis`; nan over an empty axis (0 / 0), as in PyTorch."""
+
+    rule = "grad_x = grad / n, spread back over the averaged axes (n elements each)"
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -102,6 +108,8 @@ class Var(Op):
     at elements equal to the mean; elsewhere inf when reducing over everything (axis=None,
     PyTorch's sign-less convention), and inf signed as x - mean along given axes.
     """
+
+    rule = "grad_x = grad * 2 * (x - mean(x)) / (n - correction), spread over the reduced axes"
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, correction=1):
@@ -168,6 +176,8 @@ def _picked(ctx, x, out, axis):
 class Max(Op):
     """Largest element along `axis`; tied maxima share the gradient evenly."""
 
+    rule = "grad_x = grad at the elements equal to out, split evenly among ties; 0 elsewhere"
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         return _picked(ctx, x, np.max(x, axis=axis, keepdims=keepdims), axis)
@@ -179,6 +189,8 @@ class Max(Op):
 
 class Min(Op):
     """Smallest element along `axis`; tied minima share the gradient evenly."""
+
+    rule = "grad_x = grad at the elements equal to out, split evenly among ties; 0 elsewhere"
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -266,6 +278,8 @@ def _stable_max(x: np.ndarray, axis: Axis) -> np.ndarray:
 class LogSumExp(Op):
     """log(sum(exp(x))) along `axis`, finite for logits of any size."""
 
+    rule = "grad_x = grad * exp(x - out)  (= grad * softmax(x)), spread over the reduced axes"
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         m = _stable_max(x, axis)
@@ -291,6 +305,8 @@ def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNS
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along `axis`, shifted by the max so it never overflows."""
 
+    rule = "grad_x = out * (grad - Σ(grad * out)), the sum along axis"
+
     @staticmethod
     def forward(ctx, x, axis=-1):
         e = np.exp(x - _stable_max(x, axis))
@@ -314,6 +330,8 @@ def softmax(x: Any, dim: int = -1, *, axis: Any = UNSET) -> Tensor:
 
 class LogSoftmax(Op):
     """x - logsumexp(x) along `axis`: finite even where softmax underflows to 0."""
+
+    rule = "grad_x = grad - exp(out) * Σgrad, the sum along axis"
 
     @staticmethod
     def forward(ctx, x, axis=-1):
@@ -364,6 +382,8 @@ def _others_product(x):
 class Prod(Op):
     """Product along `axis`; each element's gradient is the product of the others, exact even with zeros."""
 
+    rule = "grad_x = grad * the product of the other elements along the axes (exact with zeros)"
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.save_for_backward(x)
@@ -390,6 +410,8 @@ def prod(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, k
 
 class CumSum(Op):
     """Running sums along `axis`; the gradient is the running sum of the gradient taken from the end."""
+
+    rule = "grad_x = cumsum of grad taken from the end of axis (reverse, cumsum, reverse)"
 
     @staticmethod
     def forward(ctx, x, axis):
@@ -419,6 +441,8 @@ def cumsum(x: Any, dim: int | None = None, *, axis: Any = UNSET) -> Tensor:
 class Norm(Op):
     """The p-norm along `axis` (p = 2 by default; 1, inf and any p > 0). Where the norm is 0 the
     gradient is 0, as in PyTorch, not nan."""
+
+    rule = "grad_x = grad * sign(x) * (|x| / out)**(p-1), 0 where out = 0;  p = ∞: ties share it"
 
     @staticmethod
     def forward(ctx, x, p=2.0, axis=None, keepdims=False):

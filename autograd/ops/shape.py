@@ -31,6 +31,8 @@ def _reversed_axes(ndim: int) -> tuple[int, ...]:
 class Clone(Op):
     """A copy of the values that stays in the graph (the gradient passes through unchanged)."""
 
+    rule = "grad_x = grad"
+
     @staticmethod
     def forward(ctx, x):
         return np.array(x, copy=True)
@@ -42,6 +44,8 @@ class Clone(Op):
 
 class Reshape(Op):
     """Same elements, new shape (reshape, view, squeeze, unsqueeze and flatten use it)."""
+
+    rule = "grad_x = grad reshaped to x's shape"
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -176,6 +180,8 @@ def split(
 class Permute(Op):
     """Reorder the axes; backward applies the inverse order."""
 
+    rule = "grad_x = grad permuted by the inverse of axes"
+
     @staticmethod
     def forward(ctx, x, axes):
         if sorted(a % x.ndim for a in axes) != list(range(x.ndim)) or len(axes) != x.ndim:
@@ -235,6 +241,8 @@ def _numpy_swapaxes(a: Any, axis1: int, axis2: int) -> Tensor:
 class BroadcastTo(Op):
     """A read-only broadcast view; its gradient is summed back to the input's shape by the engine."""
 
+    rule = "grad_x = grad summed over the broadcast axes, back to x's shape"
+
     @staticmethod
     def forward(ctx, x, shape):
         try:
@@ -287,6 +295,8 @@ def repeat(x: Any, *sizes: Any) -> Tensor:
 class Concatenate(Op):
     """Join tensors along an existing axis; backward hands each input its slice."""
 
+    rule = "grad_xs[i] = the slice of grad along axis that xs[i] filled"
+
     @staticmethod
     def forward(ctx, *xs, axis=0):
         try:
@@ -334,6 +344,8 @@ def _one_axis(op: str, dim: int, axis: Any) -> int:
 
 class Stack(Op):
     """Join equally shaped tensors along a new axis; backward hands each input its slice."""
+
+    rule = "grad_xs[i] = grad at index i along the new axis"
 
     @staticmethod
     def forward(ctx, *xs, axis=0):
