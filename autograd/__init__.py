@@ -77,12 +77,13 @@ from .numerical import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 
 if TYPE_CHECKING:
     from .drawing import render, to_dot
+    from .explorer import explore
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
-    "name_scope", "call_in_scope", "detect_anomaly", "AnomalyError", "to_dot", "render", "numerical_grad",
+    "name_scope", "call_in_scope", "detect_anomaly", "AnomalyError", "to_dot", "render", "explore", "numerical_grad",
     "gradcheck", "gradgradcheck", "GradcheckError", "MaxMin", "Size", "accelerator", "backends", "cuda", "device",
     "get_default_device", "set_default_device", "bool", "double", "finfo", "float", "float16", "float32",
     "float64", "get_default_dtype", "half", "iinfo", "int", "int8", "int16", "int32", "int64", "long",
@@ -94,11 +95,11 @@ __all__ = [
     *op_functions.__all__,
 ]  # fmt: skip
 
-_DRAWING = ("to_dot", "render")  # imported on first use: drawing needs graphviz, nothing else does
+_DRAWING = ("to_dot", "render", "explore")  # imported on first use: drawing needs graphviz, nothing else does
 
 
 def __getattr__(name: str) -> Any:
-    """`to_dot` and `render`, imported from autograd.drawing on first use.
+    """`to_dot`, `render` (autograd.drawing) and `explore` (autograd.explorer), imported on first use.
 
     Without graphviz they are stand-ins that raise ImportError saying what to install, so
     `import autograd`, `from autograd import *` and help(autograd) still work.
@@ -111,7 +112,11 @@ def __getattr__(name: str) -> Any:
         if err.name != "graphviz":
             raise
         return _unavailable(name, err)
-    value = globals()[name] = getattr(drawing, name)
+    if name == "explore":
+        from .explorer import explore as value
+    else:
+        value = getattr(drawing, name)
+    globals()[name] = value
     return value
 
 

@@ -22,7 +22,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -202,19 +203,61 @@ def to_dot(
     """
     if not roots or not all(isinstance(r, Tensor) for r in roots):
         raise TypeError("to_dot needs one or more Tensors to draw, e.g. to_dot(loss)")
-    roots_list = list(roots)
-    graph = _Graph(roots_list, depth, max_nodes)
+    return draw(
+        list(roots), show_data=show_data, show_grad=show_grad, show_backward=show_backward, grad=grad,
+        group_modules=group_modules, rankdir=rankdir, max_nodes=max_nodes, depth=depth, highlight=highlight,
+    ).dot  # fmt: skip
+
+
+@dataclass
+class Drawing:
+    """A picture and the walk it was drawn from, for tools that find the graph's nodes in its layout.
+
+    Node names are `t<k>` (tensors) and `op<k>` (ops); each is the `<title>` of its group in
+    the SVG. A module box is the subgraph `cluster_<n>`; collapsed, it is the node `box<n>`.
+    """
+
+    dot: GraphPicture
+    graph: _Graph
+    boxes: dict[str, tuple[str, str]]  # box key -> (label, enclosing box key; "" for none)
+    box_of: dict[str, str]  # node name -> the innermost box it is drawn in ("" for none)
+    cluster_names: dict[str, str]  # box key -> its subgraph's name, e.g. cluster_2
+    shown_as: dict[str, str]  # node name -> the collapsed box node drawn instead of it
+    traced_edges: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (op seq, input) -> gradient
+    traced: dict[int, np.ndarray] = field(default_factory=dict)  # id(tensor) -> its total gradient
+
+
+def draw(
+    roots: list[Tensor],
+    *,
+    show_data: bool = True,
+    show_grad: bool = True,
+    show_backward: bool = False,
+    grad: Any = None,
+    group_modules: bool = False,
+    rankdir: str = "LR",
+    max_nodes: int = 400,
+    depth: int | None = None,
+    highlight: Function | None = None,
+    collapse: Collection[str] = (),
+) -> Drawing:
+    """What to_dot draws, with the names of its nodes and boxes; `collapse` lists box keys to draw as one node each."""
+    graph = _Graph(roots, depth, max_nodes)
     traced_edges: dict[tuple[int, int], np.ndarray] = {}
     traced: dict[int, np.ndarray] = {}
     if show_backward:
-        traced_edges, traced = _trace_gradients(roots_list, graph, grad)
+        traced_edges, traced = _trace_gradients(roots, graph, grad)
 
     dot = _new_picture(rankdir, graph.freed)
-    nodes = _tensor_nodes(graph, roots_list, show_data, show_grad, show_backward, traced) + _op_nodes(graph, highlight)
+    nodes = _tensor_nodes(graph, roots, show_data, show_grad, show_backward, traced) + _op_nodes(graph, highlight)
     clusters, boxes = _group_by_module(nodes, group_modules)
-    _emit_clusters(dot, clusters, boxes)
-    _add_edges(dot, graph, traced_edges)
-    return dot
+    numbers = {key: i for i, key in enumerate(sorted(boxes))}
+    box_of = {name: key for key, members in clusters.items() for name, _ in members}
+    shown_as = _collapsed_names(box_of, boxes, numbers, set(collapse))
+    _emit_clusters(dot, clusters, boxes, shown_as)
+    _add_edges(dot, graph, traced_edges, shown_as)
+    cluster_names = {key: f"cluster_{n}" for key, n in numbers.items()}
+    return Drawing(dot, graph, boxes, box_of, cluster_names, shown_as, traced_edges, traced)
 
 
 def render(root: Tensor | Iterable[Tensor], path: str | os.PathLike, format: str | None = None, **options: Any) -> Path:
@@ -254,7 +297,12 @@ def trace_backward(
         tensors.extend(x for x in inputs_then(node) if isinstance(x, Tensor) and x.requires_grad and not x.grad_fn)
     tensors = list({id(t): t for t in tensors}.values())
     outputs = None if grad_output is None else [grad_output]
-    found = grad(root, tensors, outputs, retain_graph=True, allow_unused=True)
+    retained = {t: t._grad for t in tensors}  # grad() adds to retain_grad() tensors' .grad, as in PyTorch
+    try:
+        found = grad(root, tensors, outputs, retain_graph=True, allow_unused=True)
+    finally:
+        for t, kept in retained.items():
+            t._grad = kept
     totals = {t: g.data for t, g in zip(tensors, found) if g is not None}
     edges: dict[tuple[int, int], np.ndarray] = {}
     with no_grad():
@@ -361,15 +409,26 @@ def _box_label(scope: Any) -> str:
     return f"{path} ({scope.kind})" if path and scope.kind else path or scope.kind
 
 
-def _add_edges(dot: graphviz.Digraph, graph: _Graph, traced_edges: dict[tuple[int, int], np.ndarray]) -> None:
-    """Forward edges (input -> op -> output), plus a dashed red gradient edge back wherever one was traced."""
+def _add_edges(
+    dot: graphviz.Digraph, graph: _Graph, traced_edges: dict[tuple[int, int], np.ndarray], shown_as: dict[str, str]
+) -> None:
+    """Forward edges (input -> op -> output), plus a dashed red gradient edge back wherever one was traced.
+
+    An end inside a collapsed box is drawn as the box's node: edges within it vanish, the forward
+    edges into and out of it are drawn once each, and the gradient edges are left out.
+    """
+    drawn: set[tuple[str, str]] = set()
     for tensor_name, i, node in graph.edges:
         op_name = graph.op_name(node)
-        if i < 0:
-            dot.edge(op_name, tensor_name)
+        ends = (op_name, tensor_name) if i < 0 else (tensor_name, op_name)
+        if shown_as.keys() & set(ends):
+            tail, head = (shown_as.get(end, end) for end in ends)
+            if tail != head and (tail, head) not in drawn:
+                drawn.add((tail, head))
+                dot.edge(tail, head)
             continue
-        dot.edge(tensor_name, op_name)
-        if (node._seq, i) in traced_edges:
+        dot.edge(*ends)
+        if i >= 0 and (node._seq, i) in traced_edges:
             dot.edge(
                 op_name, tensor_name,
                 label=f"grad {summarize(traced_edges[(node._seq, i)])}",
@@ -401,17 +460,46 @@ def _parameter_scope(t: Tensor, graph: _Graph) -> Any:
     return None
 
 
-def _emit_clusters(dot: graphviz.Digraph, clusters: dict, boxes: dict[str, tuple[str, str]]) -> None:
-    """Add the nodes, each module's box nested inside its caller's."""
+def _collapsed_names(
+    box_of: dict[str, str], boxes: dict[str, tuple[str, str]], numbers: dict[str, int], collapse: set[str]
+) -> dict[str, str]:
+    """For each node inside a collapsed box, the name of the node drawn instead: its outermost collapsed box's."""
+    shown_as = {}
+    for name, key in box_of.items():
+        outermost = None
+        while key:
+            if key in collapse:
+                outermost = key
+            key = boxes[key][1]
+        if outermost is not None:
+            shown_as[name] = f"box{numbers[outermost]}"
+    return shown_as
+
+
+def _emit_clusters(
+    dot: graphviz.Digraph, clusters: dict, boxes: dict[str, tuple[str, str]], shown_as: dict[str, str] | None = None
+) -> None:
+    """Add the nodes, each module's box nested inside its caller's; a box whose nodes are all
+    `shown_as` its own box node is drawn as that one node."""
+    shown_as = shown_as or {}
     children: dict[str, list[str]] = {}
     for key, (_, parent) in boxes.items():
         children.setdefault(parent, []).append(key)
     numbers = {key: i for i, key in enumerate(sorted(boxes))}
+    hidden: dict[str, int] = {}  # box node -> how many nodes it stands for
+    for name in shown_as.values():
+        hidden[name] = hidden.get(name, 0) + 1
 
     def emit(graph: graphviz.Digraph, key: str) -> None:
         for name, attrs in clusters.get(key, []):
-            graph.node(name, **attrs)
+            if name not in shown_as:
+                graph.node(name, **attrs)
         for child in sorted(children.get(key, [])):
+            box = f"box{numbers[child]}"
+            if box in hidden:
+                label = f"{boxes[child][0]}\n{hidden[box]} nodes, collapsed"
+                graph.node(box, label=label, style="rounded,filled,dashed", fillcolor="#e3ebf3", color="#7f8c8d")
+                continue
             with graph.subgraph(name=f"cluster_{numbers[child]}") as sub:
                 sub.attr(label=boxes[child][0], style="rounded,dashed", color="#7f8c8d", fontcolor="#34495e")
                 emit(sub, child)

@@ -6,6 +6,10 @@
 (b) The seeds' two-layer MNIST net (784-50-10) on a batch, each module drawn as a box.
 
 Run with `python -m demos.graph`; it prints the paths of the SVG and PNG files it writes.
+`--explore` also writes a step-by-step explorer page (HTML) for each graph, and
+`--screenshot PATH` a PNG of seed 004's page mid-backward, taken with headless Chromium through
+selenium; `python -m demos.graph --explore --screenshot docs/images/explorer.png` regenerates
+the README's picture.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="folder for the pictures")
     parser.add_argument("--formats", nargs="+", choices=["svg", "png", "pdf"], default=["svg", "png"])
     parser.add_argument("--seed", type=int, default=0, help="seed for the weights (default 0)")
+    parser.add_argument("--explore", action="store_true", help="also write a step-by-step explorer page per graph")
+    parser.add_argument(
+        "--screenshot", type=Path, metavar="PATH", help="with --explore: a PNG of seed 004's page mid-backward"
+    )
     return parser.parse_args(argv)
 
 
@@ -66,7 +74,55 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         written["mnist"].append(str(path))
     print("seed 004's 2-2-1 net, one sample, values and gradients:", *written["seed004"], sep="\n  ")
     print("the two-layer MNIST net, grouped by module:", *written["mnist"], sep="\n  ")
+    if args.explore:
+        pages = {"seed004": ag.explore(small, args.out / "seed004_explorer.html")}
+        pages["mnist"] = ag.explore(big, args.out / "two_layer_net_explorer.html")
+        print("step-by-step explorer pages (open in a browser):", *pages.values(), sep="\n  ")
+        written["explorer"] = [str(p) for p in pages.values()]
+        if args.screenshot:
+            screenshot(pages["seed004"], args.screenshot)
+            print("screenshot of seed 004's explorer mid-backward:", args.screenshot, sep="\n  ")
+            written["screenshot"] = [str(args.screenshot)]
+    elif args.screenshot:
+        raise SystemExit("--screenshot needs --explore")
     return written
+
+
+def screenshot(page: Path, png: Path, size: tuple[int, int] = (1200, 700), zoom_outs: int = 2) -> Path:
+    """A PNG of an explorer page in headless Chromium, stepped to the middle of its backward pass.
+
+    Needs selenium and Chromium with its driver (`apt-get install chromium chromium-driver`,
+    `pip install selenium`).
+    """
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    if Path("/usr/bin/chromium").exists():
+        options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={size[0]},{size[1]}"):
+        options.add_argument(flag)
+    service = Service("/usr/bin/chromedriver") if Path("/usr/bin/chromedriver").exists() else Service()
+    driver = webdriver.Chrome(options=options, service=service)
+    try:
+        frame = driver.execute_script("return [outerWidth - innerWidth, outerHeight - innerHeight]")
+        driver.set_window_size(size[0] + frame[0], size[1] + frame[1])  # the page itself gets `size`
+        driver.get(Path(page).resolve().as_uri())
+        for _ in range(zoom_outs):
+            driver.find_element("id", "zoom-out").click()
+        steps = driver.execute_script("return window.seedgradExplorer.steps")
+        forward = driver.execute_script(
+            "return JSON.parse(document.getElementById('explorer-data').textContent)"
+            ".steps.filter(s => s.phase === 'forward').length"
+        )
+        driver.execute_script("window.seedgradExplorer.show(arguments[0])", forward + (steps - forward) // 2)
+        png.parent.mkdir(parents=True, exist_ok=True)
+        if not driver.save_screenshot(str(png)):
+            raise RuntimeError(f"Chromium could not write the screenshot {png}")
+    finally:
+        driver.quit()
+    return png
 
 
 if __name__ == "__main__":
