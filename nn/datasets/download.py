@@ -1,8 +1,9 @@
 """The data cache, and downloads that only ever leave a complete, checksum-verified file in it.
 
 A download streams into a temporary file in the cache folder itself, is fsynced, checked
-against its MD5 sum, and only then renamed into place with `os.replace`. So a reader finds
-either no file or the whole verified file, never half of one, whatever interrupts the transfer.
+(against its MD5 sum, or by any `verify` function, e.g. a SHA-256 of the decompressed content),
+and only then renamed into place with `os.replace`. So a reader finds either no file or the
+whole verified file, never half of one, whatever interrupts the transfer.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 ENV_VAR = "SEEDGRAD_DATA"
 CHUNK_SIZE = 1 << 16
 USER_AGENT = "seedgrad (numpy autograd; python urllib)"
+T = TypeVar("T")
 
 
 class DownloadError(OSError):
@@ -33,7 +36,11 @@ class DownloadError(OSError):
         return self.args[0]
 
 
-class _BadTransfer(Exception):
+class DatasetNotFoundError(DownloadError, FileNotFoundError):
+    """No place (cache, system copy, mirror) had a verified copy; `failures` holds (place, reason) per place tried."""
+
+
+class _BadTransfer(ValueError):
     """The server answered, but the bytes were incomplete or not the expected ones."""
 
 
@@ -93,29 +100,46 @@ def download_file(
 
 
 def _fetch_into(url: str, target: Path, md5: str, timeout: float) -> None:
-    """Stream `url` into a temporary file beside `target`; rename it into place only if it is whole and verified."""
+    """Download `url` to `target` atomically, keeping it only if its MD5 is `md5`."""
+    fetch_verified(url, target, lambda tmp: _check_md5(tmp, md5), timeout)
+
+
+def _check_md5(path: Path, md5: str) -> None:
+    found = md5_of(path)
+    if found != md5:
+        raise _BadTransfer(f"checksum mismatch: MD5 {found}, expected {md5}")
+
+
+def fetch_verified(url: str, target: str | os.PathLike, verify: Callable[[Path], T], timeout: float = 10.0) -> T:
+    """Stream `url` into a temporary file beside `target`; rename it into place only if it is whole and verified.
+
+    `verify(temporary_path)` raises ValueError (or OSError) to refuse the bytes, which are then deleted; what it
+    returns is returned, so a caller can verify and parse in one pass instead of reading the file twice.
+
+    >>> data = fetch_verified("http://example.org/x.gz", "cache/x.gz", lambda p: p.read_bytes())  # doctest: +SKIP
+    """
+    target = Path(target)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
             announced = response.headers.get("Content-Length")
-            digest, received = hashlib.md5(usedforsecurity=False), 0
+            received = 0
             while chunk := response.read(CHUNK_SIZE):
                 out.write(chunk)
-                digest.update(chunk)
                 received += len(chunk)
             out.flush()
             os.fsync(out.fileno())
         if announced is not None and received != int(announced):
             raise _BadTransfer(f"transfer cut short: received {received} of {announced} bytes")
-        if digest.hexdigest() != md5:
-            raise _BadTransfer(f"checksum mismatch: MD5 {digest.hexdigest()}, expected {md5}")
+        result = verify(Path(tmp))
         os.replace(tmp, target)
     except BaseException:  # any failure, Ctrl-C included: leave no temporary file behind
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     _fsync_directory(target.parent)
+    return result
 
 
 def _fsync_directory(directory: Path) -> None:
