@@ -10,6 +10,7 @@ import os as _os
 from autograd.anomaly import register_internal as _register_internal
 
 from . import datasets, functional, init, models, optim
+from .convolution import Conv1d, Conv2d
 from .data import DataLoader, Dataset, TensorDataset, default_collate
 from .layers import (
     Dropout,
@@ -29,6 +30,8 @@ from .layers import (
 )
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
+from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .serialization import load, save
 
 _register_internal(_os.path.dirname(_os.path.abspath(__file__)))  # anomaly reports point past nn, at the user's line
@@ -38,4 +41,5 @@ __all__ = [
     "Dropout", "Flatten", "Identity", "LeakyReLU", "ModuleDict", "ModuleList",
     "Linear", "LogSoftmax", "ReLU", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss", "Module", "Parameter", "load", "save",
+    "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
 ]  # fmt: skip

@@ -12,6 +12,14 @@ from autograd import Tensor
 from autograd.function import Op
 from autograd.random import as_generator
 
+# the layers' functions that live beside their ops, re-exported here under PyTorch's names
+from .convolution import conv1d as conv1d
+from .convolution import conv2d as conv2d
+from .normalization import batch_norm as batch_norm
+from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
+from .pooling import avg_pool2d as avg_pool2d
+from .pooling import max_pool2d as max_pool2d
+
 REDUCTIONS = ("mean", "sum", "none")
 
 

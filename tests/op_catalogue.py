@@ -389,6 +389,178 @@ def _split_sum(pieces: Sequence[Any]) -> Any:
     return sum((p * (k + 1)).sum() for k, p in enumerate(pieces))
 
 
+# --- convolution, pooling and batch norm: naive references with explicit loops (PyTorch's conventions)
+
+
+def _padded(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + 2 * padding[0], w + 2 * padding[1]), value)
+    out[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w] = x
+    return out
+
+
+def _out_len(size: int, k: int, s: int, p: int, d: int) -> int:
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _conv2d_loops(x: np.ndarray, w: np.ndarray, b: Any = None, stride: Any = (1, 1), padding: Any = (0, 0),
+                  dilation: Any = (1, 1), groups: int = 1) -> np.ndarray:  # fmt: skip
+    """out[n, o, p, q] = b[o] + sum over c, i, j of w[o, c, i, j] * xpad[n, group(o) * Cg + c, p*s + i*d, q*s + j*d]."""
+    n_batch, _, h, wd = x.shape
+    n_out, cg, kh, kw = w.shape
+    xp = _padded(x, padding)
+    oh, ow = _out_len(h, kh, stride[0], padding[0], dilation[0]), _out_len(wd, kw, stride[1], padding[1], dilation[1])
+    out = np.zeros((n_batch, n_out, oh, ow))
+    per_group = n_out // groups
+    for n, o, p, q in itertools.product(range(n_batch), range(n_out), range(oh), range(ow)):
+        total = 0.0 if b is None else b[o]
+        for c, i, j in itertools.product(range(cg), range(kh), range(kw)):
+            row, col = p * stride[0] + i * dilation[0], q * stride[1] + j * dilation[1]
+            total += w[o, c, i, j] * xp[n, (o // per_group) * cg + c, row, col]
+        out[n, o, p, q] = total
+    return out
+
+
+def _conv1d_loops(x: np.ndarray, w: np.ndarray, b: Any = None, stride: int = 1, padding: int = 0,
+                  dilation: int = 1, groups: int = 1) -> np.ndarray:  # fmt: skip
+    """out[n, o, p] = b[o] + sum over c, i of w[o, c, i] * xpad[n, group(o) * Cg + c, p*s + i*d]."""
+    n_batch, _, length = x.shape
+    n_out, cg, k = w.shape
+    xp = np.zeros((n_batch, x.shape[1], length + 2 * padding))
+    xp[:, :, padding : padding + length] = x
+    out = np.zeros((n_batch, n_out, _out_len(length, k, stride, padding, dilation)))
+    for n, o, p in itertools.product(range(n_batch), range(n_out), range(out.shape[2])):
+        total = 0.0 if b is None else b[o]
+        for c, i in itertools.product(range(cg), range(k)):
+            total += w[o, c, i] * xp[n, (o // (n_out // groups)) * cg + c, p * stride + i * dilation]
+        out[n, o, p] = total
+    return out
+
+
+@st.composite
+def conv2d_inputs(draw: Any, bias: bool) -> Any:
+    """x (N, C, H, W), weight (O, C // groups, kh, kw), maybe a bias, and window arguments that fit."""
+    groups = draw(st.integers(1, 2))
+    n, cg, og = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    # each side at least the dilated kernel's reach, minus the padding
+    size = [draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 6)) for k, d, p in zip(kernel, dilation, padding)]
+    arrays = (draw(array((n, cg * groups, *size))), draw(array((og * groups, cg, *kernel))))
+    if bias:
+        arrays += (draw(array((og * groups,))),)
+    return arrays, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+@st.composite
+def conv1d_inputs(draw: Any) -> Any:
+    groups, n, cg, og = (draw(st.integers(1, 2)) for _ in range(4))
+    k, s, d, p = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(0, 2))
+    length = draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 7))
+    arrays = (draw(array((n, cg * groups, length))), draw(array((og * groups, cg, k))), draw(array((og * groups,))))
+    return arrays, {"stride": s, "padding": p, "dilation": d, "groups": groups}
+
+
+@st.composite
+def pool_inputs(draw: Any, tie_free: bool, dilated: bool) -> Any:
+    """An image batch and pooling windows: padding at most half the (dilated) kernel, windows that fit."""
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilated else (1, 1)
+    padding = tuple(draw(st.integers(0, (d * (k - 1) + 1) // 2)) for k, d in zip(kernel, dilation))
+    # long enough that every window holds an input element, not only padding
+    size = [draw(st.integers(max(1, d * (k - 1) + 1 - p), 6)) for k, d, p in zip(kernel, dilation, padding)]
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *size)
+    kwargs = {"kernel_size": kernel, "stride": stride, "padding": padding}
+    if dilated:
+        kwargs["dilation"] = dilation
+    return (draw(array(shape, min_gap=0.02 if tie_free else 0.0)),), kwargs
+
+
+def _pool_loops(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, dilation: Any = (1, 1),
+                reduce: str = "max", count_include_pad: bool = True) -> np.ndarray:  # fmt: skip
+    """Each window's max (padding never wins) or mean (padding as zeros; counted unless count_include_pad=False)."""
+    n_batch, channels, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    oh, ow = _out_len(h, kh, sh, ph, dh), _out_len(w, kw, sw, pw, dw)
+    out = np.zeros((n_batch, channels, oh, ow))
+    for n, c, p, q in itertools.product(range(n_batch), range(channels), range(oh), range(ow)):
+        values, count = [], 0
+        for i, j in itertools.product(range(kh), range(kw)):
+            row, col = p * sh + i * dh - ph, q * sw + j * dw - pw
+            if 0 <= row < h and 0 <= col < w:
+                values.append(x[n, c, row, col])
+                count += 1
+        if reduce == "max":
+            out[n, c, p, q] = max(values)
+        else:
+            out[n, c, p, q] = sum(values) / (kh * kw if count_include_pad else count)
+    return out
+
+
+@st.composite
+def adaptive_inputs(draw: Any) -> Any:
+    """An image batch and an output size that divides it (1 included: global average pooling)."""
+    oh, ow, fh, fw = (draw(st.integers(1, 3)) for _ in range(4))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), oh * fh, ow * fw)
+    return (draw(array(shape)),), {"output_size": draw(st.sampled_from([1, (oh, ow)]))}
+
+
+def _adaptive_loops(x: np.ndarray, output_size: Any) -> np.ndarray:
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
+    k = (x.shape[2] // oh, x.shape[3] // ow)
+    return _pool_loops(x, k, k, (0, 0), reduce="mean")
+
+
+@st.composite
+def batch_norm_inputs(draw: Any, affine: bool) -> Any:
+    """x (N, C, ...) with at least two values per channel, spread out (so 1/sqrt(var) stays moderate)."""
+    extra = draw(st.sampled_from([(), (2,), (2, 2)]))
+    shape = (draw(st.integers(2, 3)), draw(st.integers(1, 3)), *extra)
+    arrays = (draw(array(shape, min_gap=0.2)),)
+    if affine:
+        arrays += (draw(array(shape[1:2])), draw(array(shape[1:2])))
+    return arrays, {}
+
+
+def _batch_norm_loops(x: np.ndarray, weight: Any = None, bias: Any = None) -> np.ndarray:
+    """Per channel: (x - mean) / sqrt(biased var + 1e-5) * weight + bias, the statistics summed element by element."""
+    out = np.empty_like(x)
+    for c in range(x.shape[1]):
+        values = x[:, c].reshape(-1)
+        mean = sum(values) / len(values)
+        var = sum((v - mean) ** 2 for v in values) / len(values)
+        scale = 1.0 if weight is None else weight[c]
+        out[:, c] = (x[:, c] - mean) / np.sqrt(var + 1e-5) * scale + (0.0 if bias is None else bias[c])
+    return out
+
+
+@st.composite
+def batch_norm_eval_inputs(draw: Any) -> Any:
+    (x, weight, bias), _ = draw(batch_norm_inputs(affine=True))
+    channels = x.shape[1]
+    stats = {"mean": draw(array((channels,))), "var": draw(array((channels,), 0.5, 3.0))}
+    return (x, weight, bias), {"stats": stats}
+
+
+def _batch_norm_eval(x: Any, weight: Any, bias: Any, stats: dict[str, np.ndarray]) -> Any:
+    mean, var = (ag.tensor(stats[k].astype(x.dtype)) for k in ("mean", "var"))  # buffers in the module's dtype
+    return F.batch_norm(x, mean, var, weight, bias, training=False)
+
+
+def _batch_norm_eval_loops(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, stats: dict[str, np.ndarray]) -> Any:
+    out = np.empty_like(x)
+    for c in range(x.shape[1]):
+        out[:, c] = (x[:, c] - stats["mean"][c]) / np.sqrt(stats["var"][c] + 1e-5) * weight[c] + bias[c]
+    return out
+
+
+def _batch_norm_train(x: Any, weight: Any = None, bias: Any = None) -> Any:
+    return F.batch_norm(x, None, None, weight, bias, training=True)
+
+
 CATALOGUE: list[Op] = [
     # arithmetic
     Op("add", lambda a, b: a + b, np.add, binary()),
@@ -485,6 +657,20 @@ CATALOGUE: list[Op] = [
     Op("stack", lambda *xs, axis: ag.stack(xs, axis=axis), lambda *xs, axis: np.stack(xs, axis), join_inputs(True)),
     Op("linear", F.linear, lambda x, w, b: x @ w.T + b, linear_inputs(bias=True)),
     Op("linear_no_bias", F.linear, lambda x, w: x @ w.T, linear_inputs(bias=False)),
+    # convolution, pooling and batch norm (tiny shapes: the references loop over every element)
+    Op("conv2d", F.conv2d, _conv2d_loops, conv2d_inputs(bias=True)),
+    Op("conv2d_no_bias", F.conv2d, _conv2d_loops, conv2d_inputs(bias=False)),
+    Op("conv1d", F.conv1d, _conv1d_loops, conv1d_inputs()),
+    Op("max_pool2d", F.max_pool2d, _pool_loops, pool_inputs(tie_free=True, dilated=True)),
+    Op("avg_pool2d", F.avg_pool2d, lambda x, **k: _pool_loops(x, **k, reduce="mean"),
+       pool_inputs(tie_free=False, dilated=False)),
+    Op("avg_pool2d_exclude_pad", lambda x, **k: F.avg_pool2d(x, **k, count_include_pad=False),
+       lambda x, **k: _pool_loops(x, **k, reduce="mean", count_include_pad=False),
+       pool_inputs(tie_free=False, dilated=False)),
+    Op("adaptive_avg_pool2d", F.adaptive_avg_pool2d, _adaptive_loops, adaptive_inputs()),
+    Op("batch_norm_train", _batch_norm_train, _batch_norm_loops, batch_norm_inputs(affine=True)),
+    Op("batch_norm_train_no_affine", _batch_norm_train, _batch_norm_loops, batch_norm_inputs(affine=False)),
+    Op("batch_norm_eval", _batch_norm_eval, _batch_norm_eval_loops, batch_norm_eval_inputs()),
     Op("prod", lambda a, **k: a.prod(**k), lambda a, **k: np.prod(a, **k), reduction(-2.0, 2.0)),
     Op("prod_with_zeros", lambda a, **k: a.prod(**k), lambda a, **k: np.prod(a, **k), with_zeros()),
     Op("cumsum", lambda a, axis: a.cumsum(axis), lambda a, axis: np.cumsum(a, axis), along_axis()),
