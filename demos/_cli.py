@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from nn.datasets import DownloadError, load_fashion_mnist, load_mnist
+
+DATASETS = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}  # --dataset value -> the name printed and plotted
 
 
 def positive_int(text: str) -> int:
@@ -10,3 +15,36 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
     return value
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Add --dataset (MNIST, the default, or Fashion-MNIST) and --source (where MNIST comes from)."""
+    parser.add_argument(
+        "--dataset", choices=list(DATASETS), default="mnist",
+        help="mnist (the seeds' digits, default) or fashion (Fashion-MNIST: 60,000 / 10,000 clothing images, "
+        "from the cache, Debian's dataset-fashion-mnist or the public mirror)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--source", choices=["auto", "full", "sample"], default="auto",
+        help="MNIST only: full MNIST (downloaded once), the offline 5,000-digit sample, or auto: full if reachable "
+        "(default); Fashion-MNIST is always the full set",
+    )  # fmt: skip
+
+
+def load_dataset(dataset: str, source: str = "auto", **kwargs: Any) -> tuple[tuple[Any, Any], str]:
+    """((train, test), where it came from) for `--dataset`; a missing data set exits with the loader's advice.
+
+    `kwargs` go to `load_mnist` or `load_fashion_mnist` (normalize, flatten, ...).
+    """
+    try:
+        if dataset == "mnist":
+            return load_mnist(source=source, return_source=True, **kwargs)
+        if dataset != "fashion":
+            raise ValueError(f"dataset must be one of {list(DATASETS)}, got {dataset!r}")
+        if source == "sample":
+            raise SystemExit(
+                "--source sample is MNIST's offline sample; Fashion-MNIST has none: leave --source out (or use full)"
+            )
+        return load_fashion_mnist(return_source=True, **kwargs)
+    except DownloadError as e:  # say why and how to get the files, without a traceback
+        raise SystemExit(str(e)) from e
