@@ -4,6 +4,9 @@ against the numpy floor, the table prints and the JSON has its schema. No timing
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,7 +14,11 @@ import pytest
 
 from demos import benchmark
 from demos.bench import numpy_ref, workloads
-from demos.bench.problems import chain_problem, compare, mnist_problem
+from demos.bench.problems import CheckResult, chain_problem, compare, mnist_problem
+from demos.bench.runner import Row
+from demos.bench.timing import Stats
+
+HAVE_FASHION_MNIST = not isinstance(workloads.fashion_mnist_train(), str)
 
 ROW_KEYS = {"workload", "engine", "kind", "unit", "median", "q1", "q3", "min", "max", "samples", "per_sample",
             "cpu_per_wall", "ratio", "target", "met", "miss", "achieved", "check", "note"}  # fmt: skip
@@ -30,6 +37,9 @@ def test_every_workload_has_its_floor_and_our_engine(smoke: Any) -> None:
     rows = doc["rows"]
     for workload in workloads.WORKLOADS:
         mine = [r for r in rows if r["workload"].startswith(workload)]
+        if workload == "epoch" and not HAVE_FASHION_MNIST:
+            assert not mine and any(note.startswith("epoch: skipped") for note in doc["notes"])
+            continue
         assert mine, f"no rows for {workload}"
         assert any(r["engine"].startswith("seedgrad") for r in mine), workload
     for name in ("mnist-step float64", "mnist-step float32", "xor-step", "op-overhead (per op)", "mlp-large float32",
@@ -100,3 +110,49 @@ def test_the_chain_is_the_identity_with_a_unit_gradient() -> None:
     p = chain_problem(800)
     out = numpy_ref.chain_minimal(p).check()
     assert np.allclose(out["x.grad"], 1.0) and np.isclose(out["out"], p.x.sum())  # the chain is the identity
+
+
+@pytest.mark.skipif(not HAVE_FASHION_MNIST, reason="Fashion-MNIST is not installed")
+def test_epoch_rows_run_each_net_and_dtype_against_the_floor_with_pytorch_as_the_target(smoke: Any) -> None:
+    doc, _ = smoke
+    epochs = [r for r in doc["rows"] if r["workload"].startswith("epoch")]
+    assert {r["workload"] for r in epochs} == {
+        "epoch 784-50-10 sigmoid SGD float64", "epoch 784-50-10 sigmoid SGD float32",
+        "epoch 784-256-128-10 ReLU Adam float64", "epoch 784-256-128-10 ReLU Adam float32",
+    }  # fmt: skip
+    for row in epochs:
+        if row["kind"] == "floor":
+            assert row["engine"] == "numpy minimal" and row["ratio"] == 1.0
+        else:
+            assert row["kind"] == "engine" and row["target"] == "≤ PyTorch" and row["check"]["passed"], row
+    assert any("epochs are timed on 4 of their 600 steps" in note for note in doc["notes"])
+
+
+def test_the_epoch_workload_is_skipped_with_a_note_when_the_data_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workloads, "fashion_mnist_train", lambda: "system: not found")
+    doc = benchmark.main(["--smoke", "--only", "epoch", "--engines", "numpy,seedgrad"])
+    assert doc["rows"] == [] and doc["summary"]["checks_failed"] == []
+    assert any(note.startswith("epoch: skipped") and "system: not found" in note for note in doc["notes"])
+
+
+def test_epoch_rows_are_judged_by_their_time_against_pytorchs() -> None:
+    def row(engine: str, kind: str, seconds: float) -> Row:
+        return Row("epoch", engine, kind, "s", CheckResult(True, 0.0, 0.0, ""), Stats.of([seconds]))
+
+    rows = [row("numpy minimal", "floor", 1.0), row("fast", "engine", 1.8), row("slow", "engine", 2.2),
+            row("PyTorch", "peer", 2.0)]  # fmt: skip
+    workloads._against_pytorch(rows)
+    assert (rows[1].met, rows[1].achieved) == (True, "0.90x PyTorch")
+    assert (rows[2].met, rows[2].miss) == (False, "1.10x PyTorch")
+    assert rows[0].met is rows[3].met is None
+    alone = [row("numpy minimal", "floor", 1.0), row("ours", "engine", 1.5)]
+    workloads._against_pytorch(alone)  # no PyTorch: the target is shown, not judged
+    assert alone[1].target == "≤ PyTorch" and alone[1].met is None
+
+
+def test_importing_the_benchmark_leaves_numpy_unloaded() -> None:
+    """The BLAS thread count can only be pinned before numpy loads, so the CLI module must not import it."""
+    code = "import sys, demos.benchmark; print('numpy' in sys.modules)"
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert out.stdout.strip() == "False"

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .problems import CHAIN_CYCLE, ChainProblem, Impl, NetProblem
+from .problems import CHAIN_CYCLE, ChainProblem, EpochProblem, Impl, NetProblem
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -85,38 +85,104 @@ def xor_minimal(p: NetProblem) -> Impl:
     return _sgd_impl([W1, b1, W2, b2], lr, gradients)
 
 
+def _mlp_gradients(params: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray, relu: bool
+                   ) -> tuple[Any, list[np.ndarray]]:  # fmt: skip
+    """Loss and [dW1, db1, dW2, ...] of a ReLU (or sigmoid) net with softmax cross-entropy, by hand."""
+    inputs = [x]
+    for W, b in params[:-1]:
+        a = inputs[-1] @ W + b
+        inputs.append(np.maximum(a, 0) if relu else sigmoid(a))
+    W, b = params[-1]
+    loss, dy = _softmax_cross_entropy(inputs[-1] @ W + b, t, np.arange(len(t)))
+    grads: list[np.ndarray] = []
+    for i in range(len(params) - 1, -1, -1):
+        h = inputs[i]
+        grads[:0] = [h.T @ dy, dy.sum(axis=0)]
+        if i:
+            dy = (dy @ params[i][0].T) * ((h > 0) if relu else (1 - h) * h)
+    return loss, grads
+
+
 def mlp_minimal(p: NetProblem) -> Impl:
     """Any depth of ReLU (or sigmoid) layers with softmax cross-entropy, backprop by hand (mlp-large's floor)."""
     params = p.copy_params()
-    x, t, lr, rows = p.x, p.t, p.lr, np.arange(len(p.t))
+    x, t, lr = p.x, p.t, p.lr
     relu = p.activation == "relu"
 
-    def gradients() -> tuple[Any, list[np.ndarray]]:
-        inputs = [x]
-        for W, b in params[:-1]:
-            a = inputs[-1] @ W + b
-            inputs.append(np.maximum(a, 0) if relu else sigmoid(a))
-        W, b = params[-1]
-        loss, dy = _softmax_cross_entropy(inputs[-1] @ W + b, t, rows)
-        grads: list[np.ndarray] = []
-        for i in range(len(params) - 1, -1, -1):
-            h = inputs[i]
-            grads[:0] = [h.T @ dy, dy.sum(axis=0)]
-            if i:
-                dy = (dy @ params[i][0].T) * ((h > 0) if relu else (1 - h) * h)
-        return loss, grads
-
     def step() -> None:
-        _, grads = gradients()
+        _, grads = _mlp_gradients(params, x, t, relu)
         for (W, b), gW, gb in zip(params, grads[::2], grads[1::2]):
             W -= lr * gW
             b -= lr * gb
 
     def check() -> dict[str, Any]:
-        loss, grads = gradients()
+        loss, grads = _mlp_gradients(params, x, t, relu)
         return _named(loss, grads)
 
     return Impl(check, step)
+
+
+def sgd_update(arrays: list[np.ndarray], lr: float) -> Callable[[list[np.ndarray]], None]:
+    """PyTorch's plain SGD: p -= lr * g."""
+
+    def update(grads: list[np.ndarray]) -> None:
+        for a, g in zip(arrays, grads):
+            a -= lr * g
+
+    return update
+
+
+def adam_update(arrays: list[np.ndarray], lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+                ) -> Callable[[list[np.ndarray]], None]:  # fmt: skip
+    """PyTorch's documented Adam, in place into buffers made once (the moments m, v and two scratch arrays):
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)."""
+    beta1, beta2 = betas
+    buffers = [tuple(np.zeros_like(a) for _ in range(4)) for a in arrays]
+    count = [0]
+
+    def update(grads: list[np.ndarray]) -> None:
+        count[0] += 1
+        correction1, correction2 = 1 - beta1 ** count[0], 1 - beta2 ** count[0]
+        for a, g, (m, v, s1, s2) in zip(arrays, grads, buffers):
+            np.multiply(g, 1 - beta1, out=s1)
+            m *= beta1
+            m += s1
+            np.multiply(g, g, out=s2)
+            s2 *= 1 - beta2
+            v *= beta2
+            v += s2
+            np.divide(m, correction1, out=s1)
+            s1 *= lr
+            np.divide(v, correction2, out=s2)
+            np.sqrt(s2, out=s2)
+            s2 += eps
+            s1 /= s2
+            a -= s1
+
+    return update
+
+
+def epoch_minimal(p: EpochProblem) -> Impl:
+    """The first epoch of minibatch training of p's net from its starting weights, backprop and the optimiser by
+    hand (the epoch workload's floor); `check` trains on the checked batches and returns the parameters."""
+    relu = p.activation == "relu"
+    make_update = adam_update if p.optimizer == "adam" else sgd_update
+    batches = p.batches()
+    trained: list[np.ndarray] = []
+
+    def epoch(batches: list[Any] = batches) -> None:
+        params = p.copy_params()  # every epoch starts afresh, with a new optimiser
+        arrays = [a for pair in params for a in pair]
+        update = make_update(arrays, p.lr)
+        for x, t in batches:
+            update(_mlp_gradients(params, x, t, relu)[1])
+        trained[:] = arrays
+
+    def check() -> dict[str, Any]:
+        epoch(p.checked_batches(batches))
+        return dict(zip(p.grad_keys(), trained))
+
+    return Impl(check, epoch)
 
 
 def forward_minimal(p: NetProblem) -> Impl:

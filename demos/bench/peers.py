@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .problems import ChainProblem, Impl, NetProblem
+from .problems import ChainProblem, EpochProblem, Impl, NetProblem
 
 
 @dataclass
@@ -73,6 +73,34 @@ def torch_net(torch: Any, p: NetProblem) -> Impl:
         return grads
 
     return Impl(check, step)
+
+
+def torch_epoch(torch: Any, p: EpochProblem) -> Impl:
+    """The first epoch of the usual PyTorch loop from the starting weights, with a new torch.optim.SGD or
+    torch.optim.Adam (its default implementation) each time."""
+    model, linears = _torch_net(torch, p)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    loss_fn = torch.nn.CrossEntropyLoss()
+    batches = [(torch.from_numpy(x), torch.from_numpy(t)) for x, t in p.batches()]
+
+    def epoch(batches: list[Any] = batches) -> None:
+        model.load_state_dict(start)
+        params = model.parameters()
+        optimizer = torch.optim.Adam(params, lr=p.lr) if p.optimizer == "adam" else torch.optim.SGD(params, lr=p.lr)
+        for x, t in batches:
+            optimizer.zero_grad()
+            loss_fn(model(x), t).backward()
+            optimizer.step()
+
+    def check() -> dict[str, Any]:
+        epoch(p.checked_batches(batches))
+        result = {}
+        for i, layer in enumerate(linears, 1):
+            result[f"W{i}"] = layer.weight.detach().numpy().T.copy()
+            result[f"b{i}"] = layer.bias.detach().numpy().copy()
+        return result
+
+    return Impl(check, epoch)
 
 
 def torch_inference(torch: Any, p: NetProblem) -> Impl:
@@ -376,7 +404,7 @@ def jax_chain(jax: Any, p: ChainProblem) -> Impl:
 
 PEERS = [
     Peer("PyTorch", "torch==2.13.0", _load_torch,
-         {"net": torch_net, "inference": torch_inference, "chain": torch_chain}),
+         {"net": torch_net, "inference": torch_inference, "chain": torch_chain, "epoch": torch_epoch}),
     Peer("DeZero", "dezero", _load_dezero,
          {"net": dezero_net, "inference": dezero_inference, "chain": dezero_chain}),
     Peer("MyGrad", "mygrad", _load_mygrad,

@@ -46,6 +46,28 @@ class NetProblem:
 
 
 @dataclass
+class EpochProblem(NetProblem):
+    """One pass over a training set, `batch` rows a step, in the order of x (shuffled once, outside the timing)."""
+
+    optimizer: str = "sgd"  # "sgd" or "adam" (PyTorch's defaults besides lr)
+    batch: int = 100
+    check_steps: int | None = None  # steps the check trains before comparing parameters; None: the whole epoch
+
+    @property
+    def steps(self) -> int:
+        return len(self.x) // self.batch
+
+    def checked_batches(self, batches: list[Any]) -> list[Any]:
+        """The batches a row's check trains on: the first `check_steps`, or all."""
+        return batches if self.check_steps is None else batches[: self.check_steps]
+
+    def batches(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each step's (images, labels): views into x and t, made once so no row pays for them while timed."""
+        b = self.batch
+        return [(self.x[i : i + b], self.t[i : i + b]) for i in range(0, self.steps * b, b)]
+
+
+@dataclass
 class ChainProblem:
     """A chain of `depth` elementwise ops on a small vector (see CHAIN_CYCLE), then sum and backward."""
 
@@ -93,6 +115,30 @@ def mlp_large_problem(dtype: Any = np.float32, batch: int = 256, seed: int = 0) 
         for n_in, n_out in itertools.pairwise(sizes)
     ]
     return NetProblem(x, t, params, "relu", "cross_entropy", 0.1)
+
+
+# The epoch workload's nets: layer sizes, activation, optimiser and its lr.
+EPOCH_NETS = {
+    "two-layer": ((784, 50, 10), "sigmoid", "sgd", 0.1),  # the seeds' TwoLayerNet, SGD as in the book
+    "mlp": ((784, 256, 128, 10), "relu", "adam", 1e-3),
+}
+
+
+def epoch_problem(images: np.ndarray, labels: np.ndarray, net: str, dtype: Any, steps: int, batch: int = 100,
+                  seed: int = 0, check_steps: int | None = None) -> EpochProblem:  # fmt: skip
+    """`steps` batches of the training set in one fixed shuffled order, cast to `dtype`, and starting weights:
+    the book's 0.01 * randn for the two-layer net, He's for the ReLU MLP (biases 0 in both)."""
+    sizes, activation, optimizer, lr = EPOCH_NETS[net]
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(images))[: steps * batch]
+    x, t = images[order].astype(dtype), labels[order].astype(np.int64)
+    scale = (lambda n_in: 0.01) if net == "two-layer" else (lambda n_in: np.sqrt(2 / n_in))
+    params = [
+        ((scale(n_in) * rng.standard_normal((n_in, n_out))).astype(dtype), np.zeros(n_out, dtype))
+        for n_in, n_out in itertools.pairwise(sizes)
+    ]
+    return EpochProblem(x, t, params, activation, "cross_entropy", lr, optimizer=optimizer, batch=batch,
+                        check_steps=check_steps)  # fmt: skip
 
 
 def xor_problem(seed: int = 0) -> NetProblem:

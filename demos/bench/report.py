@@ -144,10 +144,10 @@ def header(machine: dict[str, Any], config: Config, runner: Runner) -> str:
     if runner.missing_peers:
         lines.append("not installed here: " + "; ".join(f"{k} ({v})" for k, v in runner.missing_peers.items()))
     lines.append(
-        f"each figure: the median of {config.rounds} samples ({config.big_rounds} for mlp-large, fewer for the deep "
-        f"chains) taken in interleaved rounds after warm-up, each sample timing enough calls to last "
-        f"{1000 * config.sample_s:g} ms; spread: the interquartile range; x floor: median / the first row's median "
-        f"(hand-written numpy) in this run"
+        f"each figure: the median of {config.rounds} samples ({config.big_rounds} for mlp-large, {config.epoch_rounds} "
+        f"for epochs, fewer for the deep chains) taken in interleaved rounds after warm-up, each sample timing enough "
+        f"calls to last {1000 * config.sample_s:g} ms; spread: the interquartile range; x floor: median / the first "
+        f"row's median (hand-written numpy) in this run"
     )
     return "\n".join(lines)
 

@@ -15,7 +15,7 @@ from .problems import CheckResult, Impl, compare, tolerance
 from .timing import Stats, measure
 
 WORKLOADS = ("mnist-step", "xor-step", "op-overhead", "deep-chain", "mlp-large", "inference", "numerical-gradient",
-             "memory")  # fmt: skip
+             "memory", "epoch")  # fmt: skip
 
 
 @dataclass
@@ -35,6 +35,8 @@ class Config:
     memory_rounds: int = 3
     rss_steps: tuple[int, int] = (100, 10_000)
     peers_in_deep_chain: bool = True
+    epoch_steps: int = 600  # steps of 100 images timed per epoch row (600: all of Fashion-MNIST's training set)
+    epoch_rounds: int = 7  # samples per epoch row
     workloads: tuple[str, ...] = WORKLOADS
     engines: tuple[str, ...] | None = None  # None: all; else names or prefixes (e.g. "numpy", "seedgrad", "PyTorch")
 
@@ -46,7 +48,8 @@ class Config:
     def quick_run(cls, **changes: Any) -> Config:
         settings = dict(mode="quick", quick=True, rounds=15, sample_s=0.002, warmup=3, big_rounds=5,
                         chain_depths=(10**5, 10**4), chain_rounds=(3, 5), numerical_fraction=0.01, memory_rounds=1,
-                        rss_steps=(100, 1_000), peers_in_deep_chain=False)  # fmt: skip
+                        rss_steps=(100, 1_000), peers_in_deep_chain=False, epoch_steps=150,
+                        epoch_rounds=3)  # fmt: skip
         return cls(**{**settings, **changes})
 
     @classmethod
@@ -54,7 +57,7 @@ class Config:
         """For the smoke test: every code path, almost no repetitions. Its figures mean nothing."""
         settings = dict(mode="smoke", quick=True, rounds=3, sample_s=0.0, warmup=1, big_rounds=2,
                         chain_depths=(400, 4000), chain_rounds=(2, 2), numerical_fraction=0.0005, memory_rounds=1,
-                        rss_steps=(2, 4), peers_in_deep_chain=False)  # fmt: skip
+                        rss_steps=(2, 4), peers_in_deep_chain=False, epoch_steps=4, epoch_rounds=2)  # fmt: skip
         return cls(**{**settings, **changes})
 
     def wants(self, engine: str) -> bool:
@@ -152,9 +155,9 @@ class Runner:
         return rows, impls
 
     def timed(self, workload: str, problem: Any, floor: Candidate, candidates: list[Candidate], rounds: int,
-              warmup: int | None = None, per: int = 1) -> list[Row]:  # fmt: skip
+              warmup: int | None = None, per: float = 1, tol: float | None = None) -> list[Row]:  # fmt: skip
         """Check, then time all rows together; `per` divides the figures (ops per call, for per-op rows)."""
-        rows, impls = self.checked(workload, problem, floor, candidates)
+        rows, impls = self.checked(workload, problem, floor, candidates, tol=tol)
         warmup = self.config.warmup if warmup is None else warmup
         stats = measure({k: impl.step for k, impl in impls.items()}, rounds, self.config.sample_s, warmup)
         targets = {c.engine: c.target for c in candidates}

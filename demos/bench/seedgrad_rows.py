@@ -11,7 +11,7 @@ import autograd as ag
 import nn
 from nn.models import Net221, TwoLayerNet
 
-from .problems import ChainProblem, Impl, NetProblem
+from .problems import ChainProblem, EpochProblem, Impl, NetProblem
 
 
 def _sequential(p: NetProblem) -> nn.Sequential:
@@ -95,6 +95,45 @@ def net221(p: NetProblem) -> Impl:
     _load(net, [net.hidden, net.output], p)
     loss_fn = nn.MSELoss()
     return _training(net, [net.hidden, net.output], p, lambda x, t: loss_fn(net(x), t))
+
+
+def _epoch(model: nn.Module, linears: list[nn.Linear], p: EpochProblem, loss_of: Callable[..., ag.Tensor],
+           reset: Callable[[], None]) -> Impl:  # fmt: skip
+    """The first epoch of the README's training loop over p's batches: the starting weights put back (`reset`),
+    a new nn.optim.SGD or nn.optim.Adam; `check` trains on the checked batches and returns the parameters."""
+    batches = [(ag.Tensor(x), ag.Tensor(t)) for x, t in p.batches()]  # what nn.DataLoader yields
+
+    def epoch(batches: list[Any] = batches) -> None:
+        reset()
+        params = model.parameters()
+        optimizer = nn.optim.Adam(params, lr=p.lr) if p.optimizer == "adam" else nn.optim.SGD(params, lr=p.lr)
+        for x, t in batches:
+            optimizer.zero_grad()
+            loss_of(x, t).backward()
+            optimizer.step()
+
+    def check() -> dict[str, Any]:
+        epoch(p.checked_batches(batches))
+        result = {}
+        for i, layer in enumerate(linears, 1):
+            result[f"W{i}"], result[f"b{i}"] = layer.weight.data.T.copy(), layer.bias.data.copy()
+        return result
+
+    return Impl(check, epoch)
+
+
+def epoch_sequential(p: EpochProblem) -> Impl:
+    """An epoch of nn.Sequential with nn.CrossEntropyLoss and p's optimiser."""
+    model = _sequential(p)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    loss_fn = nn.CrossEntropyLoss()
+    return _epoch(model, linears, p, lambda x, t: loss_fn(model(x), t), lambda: _load(model, linears, p))
+
+
+def epoch_two_layer_net(p: EpochProblem) -> Impl:
+    """An epoch of nn.models.TwoLayerNet (the seeds' class) with its own `loss` and nn.optim.SGD."""
+    net = _two_layer_net(p)
+    return _epoch(net, [net.fc1, net.fc2], p, net.loss, lambda: _load(net, [net.fc1, net.fc2], p))
 
 
 def inference_two_layer_net(p: NetProblem) -> Impl:

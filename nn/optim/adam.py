@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.inplace import bump
 
 from .optimizer import Optimizer, finite
 
@@ -20,6 +22,9 @@ class Adam(Optimizer):
         v = beta2 * v + (1 - beta2) * g**2                second moment
         m_hat = m / (1 - beta1**t);  v_hat = v / (1 - beta2**t)   bias correction
         p -= lr * m_hat / (sqrt(v_hat) + eps)
+
+    computed as PyTorch computes it, with the corrections folded into scalars:
+    p -= (lr / (1 - beta1**t)) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps).
 
     >>> opt = Adam(model.parameters(), lr=1e-3)
     """
@@ -73,32 +78,55 @@ class Adam(Optimizer):
         states = self.state.by_param
         decoupled = self.decoupled_weight_decay
         for group in self.param_groups:
-            lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            # Python floats: numpy casts them to the parameter's dtype, so float32 is computed in float32.
+            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+            beta1, beta2 = (float(beta) for beta in group["betas"])
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
-                g = grad.data
-                if weight_decay:
-                    if decoupled:
-                        p.mul_(1 - lr * weight_decay)  # p -= lr * weight_decay * p
-                    else:
-                        g = g + weight_decay * p.data
+                w = p._data
                 state = states[p]
                 if not state:
                     state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(p.data)  # m, in the parameter's dtype
-                    state["exp_avg_sq"] = np.zeros_like(p.data)  # v
-                state["step"] += 1
-                t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-                m *= beta1
-                m += (1 - beta1) * g
-                v *= beta2
-                v += (1 - beta2) * (g * g)
-                m_hat = m / (1 - beta1**t)
-                v_hat = v / (1 - beta2**t)
-                p.sub_(lr * m_hat / (np.sqrt(v_hat) + eps))
+                    state["exp_avg"] = np.zeros_like(w)  # m, in the parameter's dtype
+                    state["exp_avg_sq"] = np.zeros_like(w)  # v
+                state["step"] = t = state["step"] + 1
+                settings = (lr, beta1, beta2, 1 - beta1**t, 1 - beta2**t, eps, weight_decay, decoupled)
+                for wb, gb, mb, vb, (s1, s2) in self._blocks(p, (w, grad._data, state["exp_avg"],
+                                                                 state["exp_avg_sq"]), 2):  # fmt: skip
+                    _update(wb, gb, mb, vb, s1, s2, *settings)
+                bump(w)  # the parameter's version counts the update once (AdamW's decay included)
         return loss
+
+
+def _update(w: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, s1: np.ndarray, s2: np.ndarray,
+            lr: float, beta1: float, beta2: float, correction1: float, correction2: float, eps: float,
+            weight_decay: float, decoupled: bool) -> None:  # fmt: skip
+    """Adam's rule on one parameter (or one block of it), in place: one ufunc per operation of the rule, in its
+    order, into the moments and the scratch arrays s1, s2, so the values are the rule's."""
+    if weight_decay:
+        if decoupled:
+            w *= 1 - lr * weight_decay  # AdamW: p -= lr * weight_decay * p
+        else:
+            np.multiply(w, weight_decay, out=s1)
+            s1 += g  # g + weight_decay * p
+            g = s1
+    np.multiply(g, 1 - beta1, out=s2)
+    m *= beta1
+    m += s2  # m = beta1 * m + (1 - beta1) * g
+    np.multiply(g, g, out=s2)
+    s2 *= 1 - beta2
+    v *= beta2
+    v += s2  # v = beta2 * v + (1 - beta2) * g**2
+    # lr * m_hat / (sqrt(v_hat) + eps) with the bias corrections folded into two scalars, as PyTorch computes
+    # it: (lr / correction1) * m / (sqrt(v) / sqrt(correction2) + eps), two passes fewer than dividing m and v.
+    np.sqrt(v, out=s2)
+    s2 /= math.sqrt(correction2)
+    s2 += eps
+    np.divide(m, s2, out=s1)  # g is no longer needed, so s1 is free
+    s1 *= lr / correction1
+    w -= s1  # in place: arrays sharing the parameter's memory see it
 
 
 class AdamW(Adam):

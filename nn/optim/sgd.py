@@ -8,8 +8,13 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.inplace import bump
 
-from .optimizer import Optimizer, finite
+from .optimizer import BLOCK, Optimizer, finite
+
+# SGD's rule makes two to six passes over a parameter: up to this size its arrays stay in cache (L2) without
+# blocks, which would only add calls (measured: mnist-step's 784x50 layer, 2% slower in float32 with blocks).
+WHOLE = 4 * BLOCK
 
 
 class SGD(Optimizer):
@@ -70,24 +75,58 @@ class SGD(Optimizer):
         loss = self._evaluate(closure)
         states = self.state.by_param
         for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            # Python floats: numpy casts them to the parameter's dtype, so float32 is computed in float32.
+            lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+            weight_decay, nesterov = float(group["weight_decay"]), bool(group["nesterov"])
+            count = 2 if nesterov and weight_decay else 1  # scratch arrays the rule needs
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
-                g = grad.data
-                if weight_decay:
-                    g = g + weight_decay * p.data
+                w = p._data
+                buf, first = None, False
                 if momentum:
                     state = states[p]
-                    if "momentum_buffer" not in state:
-                        state["momentum_buffer"] = np.array(g, dtype=p.dtype)  # a copy, in the parameter's dtype
-                    else:
-                        buf = state["momentum_buffer"]
-                        buf *= momentum
-                        buf += (1 - dampening) * g
-                    buf = state["momentum_buffer"]
-                    g = g + momentum * buf if nesterov else buf
-                p.sub_(lr * g)  # in place: arrays sharing the parameter's memory see it, its version counts it
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = np.empty_like(w)  # in p's dtype; set to g below
+                        first = True
+                if w.size <= WHOLE:  # the common case, without _blocks' bookkeeping (small nets feel it)
+                    _update(w, grad._data, buf, self._buffers(p, count), lr, momentum, dampening, weight_decay,
+                            nesterov, first)  # fmt: skip
+                else:
+                    for wb, gb, bb, scratch in self._blocks(p, (w, grad._data, buf), count):
+                        _update(wb, gb, bb, scratch, lr, momentum, dampening, weight_decay, nesterov, first)
+                bump(w)  # the parameter's version counts the update, once
         return loss
+
+
+def _update(w: np.ndarray, g: np.ndarray, buf: np.ndarray | None, scratch: list[np.ndarray], lr: float,
+            momentum: float, dampening: float, weight_decay: float, nesterov: bool, first: bool) -> None:  # fmt: skip
+    """SGD's rule on one parameter (or one block of it), in place: one ufunc per operation of the rule, in its
+    order, into the scratch array s (and a second, with both nesterov and weight decay), so the values are the
+    rule's. (`out` is passed positionally: for tiny parameters, numpy parses it faster than `out=`.)"""
+    s = scratch[0]
+    if weight_decay:
+        np.multiply(w, weight_decay, s)
+        s += g  # g + weight_decay * p
+        g = s
+    if buf is not None:
+        if first:
+            np.copyto(buf, g)  # the first step's buffer is g itself
+        else:
+            buf *= momentum
+            if dampening:  # g may live in s: nesterov, which needs g below, forbids dampening
+                np.multiply(g, 1 - dampening, s)
+                buf += s
+            else:
+                buf += g  # (1 - 0) * g is g
+        if nesterov:
+            u = scratch[1] if g is s else s
+            np.multiply(buf, momentum, u)
+            u += g  # g + momentum * buf
+            g = u
+        else:
+            g = buf
+    np.multiply(g, lr, s)
+    w -= s  # p -= lr * g, in place: arrays sharing the parameter's memory see it
