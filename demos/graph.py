@@ -4,6 +4,8 @@
     every value and gradient in the picture can be checked against the seed's hand
     derivation (der_L_y_pre = -2 (y_true - y_pred), and so on down the chain).
 (b) The seeds' two-layer MNIST net (784-50-10) on a batch, each module drawn as a box.
+(c) With `--cnn`: demos.cnn's LeNet (its Fashion-MNIST recipe: conv, batch norm, ReLU, max-pool,
+    twice, then two linear layers) on a batch of 4 images, each module drawn as a box.
 
 Run with `python -m demos.graph`; it prints the paths of the SVG and PNG files it writes.
 `--explore` also writes a step-by-step explorer page (HTML) for each graph, and
@@ -35,6 +37,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed for the weights (default 0)")
     parser.add_argument("--explore", action="store_true", help="also write a step-by-step explorer page per graph")
     parser.add_argument(
+        "--cnn", action="store_true",
+        help="also draw demos.cnn's LeNet (Fashion-MNIST recipe) on 4 images, grouped by module (lenet_cnn.*)",
+    )  # fmt: skip
+    parser.add_argument(
         "--screenshot", type=Path, metavar="PATH", help="with --explore: a PNG of seed 004's page mid-backward"
     )
     return parser.parse_args(argv)
@@ -62,6 +68,19 @@ def mnist_graph(seed: int) -> ag.Tensor:
     return loss
 
 
+def cnn_graph(seed: int, images: int = 4) -> ag.Tensor:
+    """demos.cnn's LeNet, as `--dataset fashion` builds it, on a batch of random 'images', after backward."""
+    from demos.cnn import RECIPES, build_cnn
+
+    recipe, rng = RECIPES["fashion"], np.random.default_rng(seed)
+    net = build_cnn(recipe["channels"], recipe["hidden"], recipe["batch_norm"], recipe["dropout"], generator=rng)
+    x = ag.tensor(rng.random((images, 1, 28, 28), dtype=np.float32), name="images")
+    loss = nn.CrossEntropyLoss()(net(x), rng.integers(0, 10, images))
+    loss.name = "loss"
+    loss.backward(retain_graph=True)
+    return loss
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -74,9 +93,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         written["mnist"].append(str(path))
     print("seed 004's 2-2-1 net, one sample, values and gradients:", *written["seed004"], sep="\n  ")
     print("the two-layer MNIST net, grouped by module:", *written["mnist"], sep="\n  ")
+    cnn = cnn_graph(args.seed) if args.cnn else None
+    if cnn is not None:  # a long chain of modules: top to bottom reads better than left to right
+        written["cnn"] = [
+            str(ag.render(cnn, args.out / f"lenet_cnn.{fmt}", show_backward=True, group_modules=True, rankdir="TB"))
+            for fmt in args.formats
+        ]
+        print("demos.cnn's LeNet on 4 images, grouped by module:", *written["cnn"], sep="\n  ")
     if args.explore:
         pages = {"seed004": ag.explore(small, args.out / "seed004_explorer.html")}
         pages["mnist"] = ag.explore(big, args.out / "two_layer_net_explorer.html")
+        if cnn is not None:
+            pages["cnn"] = ag.explore(cnn, args.out / "lenet_cnn_explorer.html")
         print("step-by-step explorer pages (open in a browser):", *pages.values(), sep="\n  ")
         written["explorer"] = [str(p) for p in pages.values()]
         if args.screenshot:
