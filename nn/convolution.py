@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
+import threading
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -62,6 +64,47 @@ def pair(name: str, value: Any, minimum: int) -> Pair:
     return values[0], values[1]
 
 
+# ------------------------------------------------------------------ work arrays
+
+# The im2col matrices and their gradients are megabytes each. Fresh from the allocator every step,
+# their pages are new to the process, and faulting them in cost about 4 ms of LeNet's 10 ms step
+# (3,600 page faults a step). So the ops keep them in a small per-thread pool and reuse one once
+# nothing else refers to it: an array held only by the pool has the reference count measured below,
+# and every view of it (a reshape, a ctx's saved tensors, a user's reference) holds one more. Only
+# the ops' own intermediates come from here, never an output or a gradient.
+_WORK_MIN_BYTES = 1 << 17  # smaller arrays are cheap to allocate (and glibc reuses their pages anyway)
+_WORK_ARRAYS = 8  # arrays kept per thread: LeNet's step uses 4 at its peak
+
+
+class _WorkArrays(threading.local):
+    def __init__(self) -> None:
+        self.arrays: list[np.ndarray] = []  # most recently used first
+
+
+_work = _WorkArrays()
+_probe = [np.empty(0)]
+_UNREFERENCED = sys.getrefcount(_probe[0])  # an array that only a list holds, counted the way work_array counts
+del _probe
+
+
+def work_array(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An uninitialised array of `shape` for an op's own use: a pooled one that nothing refers to any longer
+    (its old contents are garbage), else a new one, pooled when large. Never hand one out as a result."""
+    dtype = np.dtype(dtype)
+    if math.prod(shape) * dtype.itemsize < _WORK_MIN_BYTES:
+        return np.empty(shape, dtype)
+    arrays = _work.arrays
+    for i in range(len(arrays)):
+        if arrays[i].shape == shape and arrays[i].dtype == dtype and sys.getrefcount(arrays[i]) <= _UNREFERENCED:
+            found = arrays.pop(i)
+            arrays.insert(0, found)
+            return found
+    found = np.empty(shape, dtype)
+    arrays.insert(0, found)
+    del arrays[_WORK_ARRAYS:]  # the least recently used leave the pool (and live on while referenced)
+    return found
+
+
 def output_size(size: int, kernel: int, stride: int, padding: Pair, dilation: int) -> int:
     """floor((size + padding - dilation * (kernel - 1) - 1) / stride) + 1: how many windows fit."""
     return (size + padding[0] + padding[1] - dilation * (kernel - 1) - 1) // stride + 1
@@ -99,13 +142,17 @@ def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.nd
     return as_strided(xp, (n, c, kh, kw, oh, ow), strides, writeable=False)
 
 
-def col2im(cols: np.ndarray, size: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
+def col2im(cols: np.ndarray, size: Pair, stride: Pair, dilation: Pair, out: np.ndarray | None = None) -> np.ndarray:
     """The adjoint of `windows`: cols (A, kh, kw, OH, OW, B) added into zeros (A, H, W, B), H x W = `size` (the
     padded input's), each element where its window read it. A and B are any leading and trailing axes, merged
-    (N * C and 1, or C and N). One strided slice per kernel offset, so overlapping windows add up."""
+    (N * C and 1, or C and N). One strided slice per kernel offset, so overlapping windows add up. `out`, when
+    given, is the (A, H, W, B) array to fill (its contents are overwritten)."""
     a, kh, kw, oh, ow, b = cols.shape
     (sh, sw), (dh, dw) = stride, dilation
-    out = np.zeros((a, *size, b), dtype=cols.dtype)
+    if out is None:
+        out = np.zeros((a, *size, b), dtype=cols.dtype)
+    else:
+        out.fill(0)
     if sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1:  # windows never overlap: one strided copy does it
         s_a, s_h, s_w, s_b = out.strides
         view = as_strided(out, cols.shape, (s_a, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_b))
@@ -118,11 +165,19 @@ def col2im(cols: np.ndarray, size: Pair, stride: Pair, dilation: Pair) -> np.nda
 
 
 def _im2col(x: np.ndarray, kernel: Pair, geometry: Geometry) -> np.ndarray:
-    """The im2col matrix of x, grouped: (N, groups, C // groups * kh * kw, OH * OW), contiguous."""
+    """The im2col matrix of x, grouped: (N, groups, C // groups * kh * kw, OH * OW), contiguous: a work array
+    (or x itself, for a 1 x 1 kernel that reads every element once)."""
     view = windows(pad(x, geometry.padding), kernel, geometry.stride, geometry.dilation)
     n, c, kh, kw, oh, ow = view.shape
     g = geometry.groups
-    return np.ascontiguousarray(view).reshape(n, g, c // g * kh * kw, oh * ow)
+    if not view.flags.c_contiguous:
+        view = _copied(view, work_array(view.shape, view.dtype))
+    return view.reshape(n, g, c // g * kh * kw, oh * ow)
+
+
+def _copied(view: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.copyto(out, view)
+    return out
 
 
 def _conv(x: np.ndarray, weight: np.ndarray, geometry: Geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -132,7 +187,7 @@ def _conv(x: np.ndarray, weight: np.ndarray, geometry: Geometry) -> tuple[np.nda
     cols = _im2col(x, (kh, kw), geometry)
     n = cols.shape[0]
     # (groups, O/g, C/g*kh*kw) @ (N, groups, C/g*kh*kw, OH*OW): one stacked product, output already NCHW
-    out = weight.reshape(g, out_channels // g, -1) @ cols
+    out = np.matmul(weight.reshape(g, out_channels // g, -1), cols)
     oh, ow = _out_hw(x.shape, (kh, kw), geometry)
     return out.reshape(n, out_channels, oh, ow), cols
 
@@ -154,11 +209,15 @@ def _conv_input_grad(grad: np.ndarray, weight: np.ndarray, geometry: Geometry, i
     # batch axis last: one product per group, and col2im's additions then run over long contiguous rows
     # (OW * N elements), measured 1.6x faster than in NCHW order for LeNet's second layer
     rows = np.ascontiguousarray(grad.reshape(n, g, out_channels // g, oh * ow).transpose(1, 2, 3, 0))
-    cols = np.swapaxes(w, 1, 2) @ rows.reshape(g, out_channels // g, oh * ow * n)  # (groups, C/g*kh*kw, OH*OW*N)
+    cols = np.matmul(np.swapaxes(w, 1, 2), rows.reshape(g, out_channels // g, oh * ow * n),
+                     out=work_array((g, cg * kh * kw, oh * ow * n), grad.dtype))  # fmt: skip
     (top, bottom), (left, right) = geometry.padding
     padded = (input_shape[2] + top + bottom, input_shape[3] + left + right)
-    out = col2im(cols.reshape(g * cg, kh, kw, oh, ow, n), padded, geometry.stride, geometry.dilation)
-    return np.ascontiguousarray(crop(np.moveaxis(out, 3, 0), geometry.padding))  # back to NCHW order
+    summed = col2im(cols.reshape(g * cg, kh, kw, oh, ow, n), padded, geometry.stride, geometry.dilation,
+                    out=work_array((g * cg, *padded, n), grad.dtype))  # fmt: skip
+    result = np.empty(input_shape, dtype=grad.dtype)  # a new array: the gradient leaves this op
+    np.copyto(result, crop(np.moveaxis(summed, 3, 0), geometry.padding))  # back to NCHW order
+    return result
 
 
 def _conv_weight_grad(cols: np.ndarray, grad: np.ndarray, geometry: Geometry, weight_shape: tuple) -> np.ndarray:
@@ -189,9 +248,12 @@ class Conv2dFunction(Op):
     def forward(ctx, x, weight, bias=None, geometry=None):
         out, cols = _conv(x, weight, geometry)
         ctx.geometry = geometry
-        # the im2col matrix is kept for the weight's gradient (only when that is wanted), so it is made once
+        # the im2col matrix is kept for the weight's gradient (only when that is wanted), so it is made once;
+        # it is a work array, reused by a later call once this node (and every view of it) is gone
         ctx.save_for_backward(x, weight, cols if ctx.needs_input_grad[1] else None)
-        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1)  # out is the new product: adding in place saves an output-sized array
+        return out
 
     @staticmethod
     def backward(ctx, grad):
