@@ -74,6 +74,7 @@ from .anomaly import AnomalyError, detect_anomaly
 from .device import device, get_default_device, set_default_device
 from .grad_mode import call_in_scope, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from .numerical import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .compiler import compile as compile  # autograd.compile (the builtin is untouched outside this namespace)
 
 if TYPE_CHECKING:
     from .drawing import render, to_dot

@@ -1,0 +1,473 @@
+"""`autograd.compile`: trace a training step once, replay it as straight-line numpy.
+
+>>> step = autograd.compile(train_step)      # or @autograd.compile above its definition
+>>> loss = step(x, t)                          # first call: runs eagerly while tracing
+>>> loss = step(x, t)                          # later calls: only the generated numpy program
+>>> print(step.source)
+
+The first call with a given signature (shapes, dtypes and requires_grad of the tensor
+arguments and of the tensors the step reads from outside; grad mode) runs the step eagerly on
+recording arrays (see trace.py). Every numpy operation it causes -- forward, the backward pass
+of `loss.backward()`, in-place updates under `no_grad()` -- becomes one line of a generated
+function (codegen.py), compiled with `compile()`. Later calls with that signature run only that
+function on the tensors' arrays, then set `.grad` and build the returned tensors, so what the
+user sees is eager's state.
+
+An `nn.optim` optimiser's `step()` is one opaque line of the program (`opt_step(...)  #
+Adam.step()`): the real optimiser runs on the real arrays, which keeps its state (step count,
+moments, a scheduler's lr) exact. Python numbers the step reads (a hand-written `lr`) are
+constants of the program: change them and compile again.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..grad_mode import _state
+from ..tensor import Tensor
+from . import codegen
+from .discover import discover
+from .trace import Const, Ref, Trace, TraceError, TracerArray, refuse, suspended, tracing, untrace
+
+__all__ = ["CompiledStep", "TraceError", "compile"]
+
+CACHE_LIMIT = 8  # programs per step (one per signature); past it, warn once and run eagerly
+
+
+def compile(fn: Callable | None = None, *, cache_limit: int = CACHE_LIMIT) -> Any:
+    """Compile a training step; usable as `compile(fn)`, `@compile` or `@compile(cache_limit=4)`.
+
+    >>> step = compile(lambda x: (w * x).sum())
+    """
+    if fn is None:
+        return lambda f: CompiledStep(f, cache_limit)
+    return CompiledStep(fn, cache_limit)
+
+
+class Program:
+    """One traced signature: the generated function, its source, and what it reads and sets."""
+
+    def __init__(self, run: Callable, source: str, leaves: list[Tensor], guard: tuple, trace: Trace,
+                 instrs: list[Any], names: codegen.Namer) -> None:  # fmt: skip
+        self.run, self.source, self.leaves, self.guard = run, source, leaves, guard
+        self.trace, self.instrs, self.names = trace, instrs, names
+
+
+def _leaf_state(leaves: list[Tensor]) -> tuple:
+    return tuple((t._data.shape, t._data.dtype, t._requires_grad, t._grad is None) for t in leaves)
+
+
+class CompiledStep:
+    """A step compiled by `autograd.compile`: call it like the function; `source` is its latest program."""
+
+    def __init__(self, fn: Callable, cache_limit: int = CACHE_LIMIT):
+        self.fn = fn
+        self.cache_limit = cache_limit
+        self._programs: dict[Any, Program] = {}
+        self._warned = False
+        self._last: Program | None = None
+        functools.update_wrapper(self, fn)
+
+    @property
+    def source(self) -> str:
+        """The Python source of the program the latest call ran (trace it first by calling the step)."""
+        if self._last is None:
+            raise RuntimeError("step.source: the step has not been called yet; call it once to trace it")
+        return self._last.source
+
+    @property
+    def program(self) -> Program:
+        if self._last is None:
+            raise RuntimeError("the step has not been called yet; call it once to trace it")
+        return self._last
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        key = _signature(args, kwargs)
+        program = self._programs.get(key)
+        if program is not None and _leaf_state(program.leaves) == program.guard:
+            self._last = program
+            return program.run(*args, **kwargs)
+        if program is None and len(self._programs) >= self.cache_limit:
+            if not self._warned:
+                warnings.warn(f"autograd.compile: {getattr(self.fn, '__name__', 'step')} was traced for "
+                              f"{self.cache_limit} signatures already; running the others eagerly",
+                              stacklevel=2)  # fmt: skip
+                self._warned = True
+            return self.fn(*args, **kwargs)
+        result, program = _trace(self.fn, args, kwargs)
+        self._programs[key] = program
+        self._last = program
+        return result
+
+
+def _signature(args: tuple, kwargs: dict) -> tuple:
+    parts: list[Any] = [_state.enabled]
+    for a in (*args, *kwargs.items()):
+        if isinstance(a, tuple) and len(a) == 2 and isinstance(a[0], str) and a in kwargs.items():
+            parts.append(a[0])
+            a = a[1]
+        if isinstance(a, Tensor):
+            d = a._data
+            parts.append((d.shape, d.dtype, a._requires_grad, a._grad is None))
+        elif isinstance(a, np.ndarray):
+            parts.append((a.shape, a.dtype))
+        else:
+            try:
+                hash(a)
+                parts.append(("value", type(a), a))
+            except TypeError:
+                parts.append(("object", id(a)))
+    return tuple(parts)
+
+
+# ------------------------------------------------------------------ tracing
+
+
+class _Holder:
+    """A tensor the program reads or sets, and the expression naming it in the generated code."""
+
+    def __init__(self, tensor: Tensor, expr: str, name: str):
+        self.tensor, self.expr, self.name = tensor, expr, name
+        self.data: np.ndarray = tensor._data
+        self.data_tracer: TracerArray | None = None
+        self.grad_in: Tensor | None = tensor._grad
+        self.grad_tracer: TracerArray | None = None
+
+
+def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
+    if _state.anomaly:
+        raise refuse("a step under detect_anomaly()", "Anomaly checks read every value; run the step eagerly.")
+    trace = Trace()
+    holders: list[_Holder] = []
+    arg_exprs: dict[int, str] = {}
+    call_args, call_kwargs = list(args), dict(kwargs)
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            holders.append(_Holder(a, f"a{i}", f"arg{i}"))
+            arg_exprs[id(a)] = f"a{i}"
+    for k, a in kwargs.items():
+        if isinstance(a, Tensor):
+            holders.append(_Holder(a, f"kw_{k}", k))
+    extra = [(f"arg{i}", a) for i, a in enumerate(args)] + list(kwargs.items())
+    found = discover(fn, extra)
+    in_args = {id(h.tensor) for h in holders}
+    for i, (t, name) in enumerate(zip(found.tensors, found.names)):
+        if id(t) not in in_args:
+            holders.append(_Holder(t, f"T{i}", name))
+    with tracing(trace):
+        for h in holders:  # swap in recording views of the same memory
+            h.data_tracer = trace.new_value(h.data, kind="input")
+            trace.names[h.data_tracer._tid] = h.name
+            h.tensor._data = h.data_tracer
+            if h.grad_in is not None:
+                h.grad_tracer = trace.new_value(h.grad_in._data, kind="input")
+                trace.names[h.grad_tracer._tid] = f"grad_{h.name}"
+                h.grad_in._data = h.grad_tracer
+        for i, a in enumerate(args):
+            if isinstance(a, np.ndarray) and not isinstance(a, TracerArray):
+                call_args[i] = trace.new_value(a, kind="input")
+                trace.names[call_args[i]._tid] = f"arg{i}"
+                arg_exprs[id(call_args[i])] = f"a{i}"
+        engine_patch = _refuse_hooks()
+        opaque = [_record_optimizer(trace, opt) for opt in found.optimizers]
+        try:
+            result = fn(*call_args, **call_kwargs)
+            outputs = _encode_result(trace, result)
+        finally:
+            for undo in opaque:
+                undo()
+            engine_patch()
+            finals = _restore(trace, holders)
+    program = _generate(trace, holders, outputs, call_args, args, finals)
+    return _plain_result(result), program
+
+
+def _refuse_hooks() -> Callable[[], None]:
+    """Make the engine refuse hooks while tracing (they would run Python on values); returns the undo."""
+    from .. import engine
+
+    original, run = engine._call_hooks, engine._run
+    trace = _active_trace()
+
+    def traced_run(*args: Any, **kwargs: Any) -> Any:
+        trace.phase = "backward"
+        try:
+            return run(*args, **kwargs)
+        finally:
+            trace.phase = "update"
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise refuse("a tensor hook (register_hook / retain_grad)",
+                     "Hooks run Python on gradient values; remove them from the compiled step or run it eagerly.")
+
+    engine._call_hooks, engine._run = refused, traced_run
+
+    def undo() -> None:
+        engine._call_hooks, engine._run = original, run
+
+    return undo
+
+
+def _active_trace() -> Trace:
+    from .trace import _active
+
+    trace = _active[0]
+    assert trace is not None
+    return trace
+
+
+def _record_optimizer(trace: Trace, opt: Any) -> Callable[[], None]:
+    """Make `opt.step()` one opaque instruction: recorded with the gradients it reads, run for real."""
+    original = opt.step
+
+    def step(closure: Any = None) -> Any:
+        if closure is not None:
+            raise refuse("optimizer.step(closure)", "Call the closure's code in the step and then optimizer.step().")
+        params = [p for group in opt.param_groups for p in group["params"]]
+        grads = [p._grad._data if p._grad is not None else None for p in params]
+        trace.record("opaque", f"{type(opt).__name__}.step(), in place", tuple(grads), {}, [],
+                     [p._data for p in params], opaque=(opt, params))  # fmt: skip
+        saved = [(p._data, p._grad) for p in params]
+        try:
+            for p, g in zip(params, grads):
+                p._data = untrace(p._data)
+                p._grad = None if g is None else Tensor._wrap(untrace(g))
+            with suspended():
+                return original()
+        finally:
+            for p, (data, grad) in zip(params, saved):
+                p._data, p._grad = data, grad
+
+    opt.step = step
+
+    def undo() -> None:
+        del opt.step
+
+    return undo
+
+
+def _encode_result(trace: Trace, value: Any) -> Any:
+    if isinstance(value, Tensor):
+        return ("tensor", trace.encode(value._data))
+    if isinstance(value, TracerArray):
+        return ("array", trace.encode(value))
+    if isinstance(value, tuple):
+        return ("tuple", [_encode_result(trace, v) for v in value])
+    if isinstance(value, list):
+        return ("list", [_encode_result(trace, v) for v in value])
+    if isinstance(value, dict):
+        return ("dict", [(k, _encode_result(trace, v)) for k, v in value.items()])
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return ("value", value)
+    raise TraceError(f"autograd.compile: the step returned a {type(value).__name__}; return tensors, arrays, "
+                     "numbers or tuples, lists and dicts of them")  # fmt: skip
+
+
+def _plain_result(value: Any) -> Any:
+    if isinstance(value, Tensor):
+        value._data = untrace(value._data)
+        return value
+    if isinstance(value, TracerArray):
+        return untrace(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain_result(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain_result(v) for k, v in value.items()}
+    return value
+
+
+def _restore(trace: Trace, holders: list[_Holder]) -> list[tuple[str, Any, Any]]:
+    """Put plain arrays back in the tensors; returns what each holder's data and grad became."""
+    finals = []
+    for h in holders:
+        t = h.tensor
+        data = t._data
+        data_final: Any = None  # None: unchanged binding
+        if data is not h.data_tracer:
+            data_final = trace.encode(data) if isinstance(data, (np.ndarray, Tensor)) else None
+            t._data = untrace(data)
+        else:
+            t._data = h.data
+        g = t._grad
+        if g is None:
+            grad_final: Any = ("none",) if h.grad_in is not None else ("keep",)
+        elif g is h.grad_in and g._data is h.grad_tracer:
+            grad_final = ("keep",)
+        else:
+            grad_final = ("set", trace.encode(g._data))
+        if h.grad_in is not None:
+            h.grad_in._data = untrace(h.grad_in._data)
+        if g is not None:
+            g._data = untrace(g._data)
+        finals.append((h.expr, data_final, grad_final))
+    return finals
+
+
+# ------------------------------------------------------------------ the program
+
+
+def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: list, args: tuple,
+              finals: list[tuple[str, Any, Any]]) -> Program:  # fmt: skip
+    live: set[int] = set()
+    _refs(outputs, live)
+    for _, data_final, grad_final in finals:
+        _refs(data_final, live)
+        _refs(grad_final, live)
+    instrs = codegen.share_common(trace)
+    alias = getattr(trace, "alias", {})
+    outputs = codegen._rename(outputs, alias)
+    finals = [(e, codegen._rename(d, alias), codegen._rename(g, alias)) for e, d, g in finals]
+    live = {alias.get(t, t) for t in live}
+    for h in holders:
+        live.add(h.data_tracer._tid)
+        if h.grad_tracer is not None:
+            live.add(h.grad_tracer._tid)
+    instrs = codegen.eliminate_dead(trace, instrs, live)
+
+    names = codegen.Namer(trace)
+    namespace: dict[str, Any] = {"np": np, "_wrap": Tensor._wrap, "_check_failed": _check_failed}
+    lines: list[str] = []
+    params = [f"a{i}" for i in range(len(args))]
+    head = ["    # the arrays of the tensors it reads"]
+    for h in holders:
+        expr = h.expr
+        if expr.startswith("T"):
+            namespace[expr] = h.tensor
+        head.append(f"    {names.assign(h.data_tracer._tid, h.name)} = {expr}._data")
+        if h.grad_tracer is not None:
+            head.append(f"    {names.assign(h.grad_tracer._tid, 'grad_' + h.name)} = {expr}._grad._data")
+    for i, a in enumerate(call_args):
+        if isinstance(a, TracerArray):
+            head.append(f"    {names.assign(a._tid, f'arg{i}')} = a{i}")
+    written_consts = set()
+    for instr in instrs:
+        for w in instr.writes:
+            root = trace.root[w]
+            if trace.kinds.get(root) == "const":
+                written_consts.add(root)
+    const_refs: set[int] = set()
+    for instr in instrs:
+        _consts((instr.args, instr.kwargs), const_refs)
+    _consts((outputs, finals), const_refs)
+    for index in sorted(const_refs):
+        namespace[f"C{index}"] = trace.consts[index]
+    grad_names = {g[1].tid: "grad_" + h.name for h, (_, _, g) in zip(holders, finals)
+                  if g[0] == "set" and isinstance(g[1], Ref)}  # fmt: skip
+    for tid, (array, initial) in trace.adopted.items():  # scratch arrays written by the step
+        index = len(trace.consts)
+        if sys.getrefcount(array) <= 4:  # made during the trace: start each call from its first values
+            trace.consts.append(initial)
+            head.append(f"    {names.assign(tid, 'buffer')} = C{index}.copy()")
+        else:  # held from outside (an optimiser's scratch): the program writes it, as eager does
+            trace.consts.append(array)
+            head.append(f"    {names.assign(tid, 'buffer')} = C{index}")
+        namespace[f"C{index}"] = trace.consts[index]
+    opaque_names: dict[int, str] = {}
+    phase = None
+    for instr in instrs:
+        if instr.phase != phase:
+            phase = instr.phase
+            lines.append(f"    # {phase}")
+        for o in instr.outs:
+            names.assign(o, _result_name(o, grad_names, instr))
+        if instr.kind == "opaque":
+            opt, opt_params = instr.opaque
+            name = f"{type(opt).__name__.lower()}_step_{len(opaque_names)}"
+            opaque_names[id(instr)] = name
+            namespace[name] = _opaque_step(opt, opt_params)
+        lines.append("    " + codegen.line(instr, names, opaque_names))
+    tail = ["    # what the caller sees: gradients, tensors, results"]
+    for expr, data_final, grad_final in finals:
+        if data_final is not None:
+            tail.append(f"    {expr}._data = {_fresh_expr(trace, data_final, names)}")
+        if grad_final[0] == "none":
+            tail.append(f"    {expr}._grad = None")
+        elif grad_final[0] == "set":
+            tail.append(f"    {expr}._grad = _wrap({_fresh_expr(trace, grad_final[1], names)})")
+    tail.append(f"    return {_render_output(trace, outputs, names)}")
+    source = "\n".join([f"def step({', '.join(params)}):", *head, *lines, *tail]) + "\n"
+    code = builtins_compile(source, f"<compiled step {getattr(trace, 'name', '')}>", "exec")
+    exec(code, namespace)
+    guard_leaves = [h.tensor for h in holders if not h.expr.startswith("a")]
+    return Program(namespace["step"], source, guard_leaves, _leaf_state(guard_leaves), trace, instrs, names)
+
+
+def builtins_compile(source: str, filename: str, mode: str) -> Any:
+    import builtins
+
+    return builtins.compile(source, filename, mode)
+
+
+def _result_name(tid: int, grad_names: dict[int, str], instr: Any) -> str:
+    return grad_names.get(tid) or codegen.op_name(instr)
+
+
+def _fresh_expr(trace: Trace, value: Any, names: codegen.Namer) -> str:
+    """The expression for a value handed to the caller: copied if it is a view of persistent memory."""
+    if isinstance(value, Const):
+        return f"C{value.index}.copy()"
+    text = codegen.render(value, names)
+    if isinstance(value, Ref) and trace.kinds.get(trace.root[value.tid]) != "value":
+        return f"{text}.copy()"
+    return text
+
+
+def _render_output(trace: Trace, out: Any, names: codegen.Namer) -> str:
+    kind, value = out
+    if kind == "tensor":
+        return f"_wrap({_fresh_expr(trace, value, names)})"
+    if kind == "array":
+        return _fresh_expr(trace, value, names)
+    if kind in ("tuple", "list"):
+        inner = ", ".join(_render_output(trace, v, names) for v in value)
+        if kind == "tuple":
+            return f"({inner},)" if len(value) == 1 else f"({inner})"
+        return f"[{inner}]"
+    if kind == "dict":
+        return "{" + ", ".join(f"{k!r}: {_render_output(trace, v, names)}" for k, v in value) + "}"
+    return repr(value)
+
+
+def _check_failed(where: str) -> None:
+    raise ValueError(f"autograd.compile: a check made at {where} while tracing (an argument's range, say) fails on "
+                     "this call's values; run the step eagerly to see the library's own error")
+
+
+def _opaque_step(opt: Any, params: list[Tensor]) -> Callable[..., None]:
+    """The program's call into a real optimiser: hand it the gradients, run its step."""
+    wrap = Tensor._wrap
+
+    def opaque(*grads: Any) -> None:
+        for p, g in zip(params, grads):
+            p._grad = None if g is None else wrap(g)
+        opt.step()
+
+    return opaque
+
+
+def _refs(value: Any, into: set[int]) -> None:
+    found: list[int] = []
+    from .trace import _collect_refs
+
+    _collect_refs(value, found)
+    into.update(found)
+
+
+def _consts(value: Any, into: set[int]) -> None:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Const):
+            into.add(v.index)
+        elif isinstance(v, (tuple, list)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, slice):
+            stack.extend((v.start, v.stop, v.step))

@@ -1,0 +1,244 @@
+"""Code generation: a trace becomes the Python source of a function of numpy calls, one line per operation.
+
+Before writing, two passes over the straight-line program:
+- common values computed once: a pure operation repeating an earlier one on the same values
+  (none of them written in place in between) reuses the earlier result;
+- dead code removed: an operation whose result nobody reads, and which writes nothing that is
+  read later or seen from outside, is left out.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from .trace import Const, Instr, Ref, Trace
+
+# operations that must run every time they appear (fresh memory, or effects)
+_NOT_SHARED = {"copy", "astype", "fill", "flatten", "np.empty", "np.empty_like", "np.zeros_like", "np.ones_like",
+               "np.copy", "np.zeros", "np.ones", "np.full", "np.full_like"}  # fmt: skip
+
+_DEFAULTS = {"dtype": None, "keepdims": False, "where": True, "out": None, "casting": "same_kind", "subok": True}
+_SYMBOLS = {"np.add": "+", "np.subtract": "-", "np.multiply": "*", "np.true_divide": "/", "np.divide": "/",
+            "np.matmul": "@", "np.power": "**"}  # fmt: skip
+
+
+def identifier(name: str) -> str:
+    """A readable Python identifier from a parameter name ('fc1.weight' -> 'fc1_weight')."""
+    text = re.sub(r"\W+", "_", name).strip("_") or "v"
+    if text[0].isdigit():
+        text = "p" + text
+    return text + "_" if keyword.iskeyword(text) or text in ("np", "C") else text
+
+
+def share_common(trace: Trace) -> list[Instr]:
+    """Drop pure operations that repeat an earlier one on unchanged values; later reads use the first result."""
+    written_roots = {trace.root[w] for instr in trace.instrs for w in instr.writes}
+    version: dict[int, int] = {}
+    seen: dict[Any, int] = {}
+    alias: dict[int, int] = {}
+    kept = []
+    for instr in trace.instrs:
+        if alias:
+            instr.args, instr.kwargs = _rename((instr.args, instr.kwargs), alias)
+            instr.reads = [alias.get(r, r) for r in instr.reads]
+        shareable = (len(instr.outs) == 1 and not instr.writes and instr.kind not in ("opaque", "check")
+                     and instr.fn not in _NOT_SHARED and trace.root[instr.outs[0]] not in written_roots)  # fmt: skip
+        if shareable:
+            try:
+                key = (instr.kind, instr.fn, _key(instr.args), _key(instr.kwargs),
+                       tuple(version.get(trace.root.get(r, r), 0) for r in instr.reads))  # fmt: skip
+                hash(key)
+            except TypeError:
+                key = None
+            if key is not None:
+                if key in seen:
+                    alias[instr.outs[0]] = seen[key]
+                    continue
+                seen[key] = instr.outs[0]
+        for w in instr.writes:
+            root = trace.root[w]
+            version[root] = version.get(root, 0) + 1
+        kept.append(instr)
+    trace.alias = alias  # type: ignore[attr-defined]
+    return kept
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, Ref):
+        return ("ref", value.tid)
+    if isinstance(value, Const):
+        return ("const", value.index)
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(_key(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _key(v)) for k, v in value.items()))
+    if isinstance(value, slice):
+        return ("slice", _key(value.start), _key(value.stop), _key(value.step))
+    if isinstance(value, float) and math.isnan(value):
+        return ("nan",)
+    return (type(value).__name__, value)
+
+
+def _rename(value: Any, alias: dict[int, int]) -> Any:
+    if isinstance(value, Ref):
+        return Ref(alias.get(value.tid, value.tid))
+    if isinstance(value, tuple):
+        return tuple(_rename(v, alias) for v in value)
+    if isinstance(value, list):
+        return [_rename(v, alias) for v in value]
+    if isinstance(value, dict):
+        return {k: _rename(v, alias) for k, v in value.items()}
+    if isinstance(value, slice):
+        return slice(_rename(value.start, alias), _rename(value.stop, alias), _rename(value.step, alias))
+    return value
+
+
+def eliminate_dead(trace: Trace, instrs: list[Instr], live: set[int]) -> list[Instr]:
+    """Keep the operations whose results are read later, by a kept operation or from outside (`live`)."""
+    live_roots = {trace.root[t] for t in live}
+    live = set(live)
+    kept = []
+    for instr in reversed(instrs):
+        needed = instr.kind in ("opaque", "check") or any(o in live for o in instr.outs) or any(
+            trace.root[w] in live_roots for w in instr.writes)  # fmt: skip
+        if not needed:
+            continue
+        kept.append(instr)
+        for r in instr.reads:
+            live.add(r)
+            live_roots.add(trace.root[r])
+        for o in instr.outs:  # a view read later keeps the writes into its memory
+            live_roots.add(trace.root[o])
+    kept.reverse()
+    return kept
+
+
+class Namer:
+    """Readable, unique variable names: inputs by their parameter names, results by their op."""
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+        self.names: dict[int, str] = {}
+        self.taken: set[str] = {"np", "C"}
+        self.counts: dict[str, int] = {}
+
+    def assign(self, tid: int, base: str) -> str:
+        base = identifier(base)
+        name = base
+        while name in self.taken:
+            self.counts[base] = self.counts.get(base, 0) + 1
+            name = f"{base}_{self.counts[base]}"
+        self.taken.add(name)
+        self.names[tid] = name
+        return name
+
+    def __getitem__(self, tid: int) -> str:
+        return self.names[tid]
+
+
+def render(value: Any, names: Namer) -> str:
+    """A Python expression for an instruction's argument."""
+    if isinstance(value, Ref):
+        return names[value.tid]
+    if isinstance(value, Const):
+        return f"C{value.index}"
+    if isinstance(value, tuple):
+        inner = ", ".join(render(v, names) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(render(v, names) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {render(v, names)}" for k, v in value.items()) + "}"
+    if isinstance(value, slice):
+        return f"slice({render(value.start, names)}, {render(value.stop, names)}, {render(value.step, names)})"
+    if value is Ellipsis:
+        return "..."
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, np.generic):
+        return f"np.{type(value).__name__}({render(value.item(), names)})"
+    if isinstance(value, np.dtype):
+        return f"np.dtype({value.str!r})"
+    if isinstance(value, type) and getattr(np, value.__name__, None) is value:
+        return f"np.{value.__name__}"
+    if value in (float, int, bool):
+        return value.__name__
+    raise TypeError(f"cannot write {value!r} into the program")
+
+
+def render_index(index: Any, names: Namer) -> str:
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for p in parts:
+        if isinstance(p, slice) and not any(isinstance(v, (Ref, Const)) for v in (p.start, p.stop, p.step)):
+            text = ("" if p.start is None else repr(p.start)) + ":" + ("" if p.stop is None else repr(p.stop))
+            out.append(text + ("" if p.step is None else f":{p.step!r}"))
+        else:
+            out.append(render(p, names))
+    return ", ".join(out) if out else "()"
+
+
+def line(instr: Instr, names: Namer, opaque_names: dict[int, str]) -> str:
+    """One line of source for one instruction (its result names must already be assigned)."""
+    outs = ", ".join(names[o] for o in instr.outs)
+    target = f"{outs} = " if instr.outs else ""
+    if instr.kind == "getitem":
+        array, index = instr.args
+        return f"{target}{render(array, names)}[{render_index(index, names)}]"
+    if instr.kind == "setitem":
+        array, index, value = instr.args
+        return f"{render(array, names)}[{render_index(index, names)}] = {render(value, names)}"
+    if instr.kind == "method":
+        self, *args = instr.args
+        if instr.fn == "transpose" and not args and not instr.kwargs:
+            return f"{target}{render(self, names)}.T"
+        return f"{target}{render(self, names)}.{instr.fn}({_call_args(args, instr.kwargs, names)})"
+    if instr.kind == "check":
+        where = instr.fn.rsplit("/", 1)[-1]
+        return (f"if bool({render(instr.args[0], names)}) is not {instr.opaque}: "
+                f"_check_failed({where!r})  # a check the library made while tracing")
+    if instr.kind == "opaque":
+        return f"{opaque_names[id(instr)]}({_call_args(instr.args, {}, names)})  # {instr.fn}"
+    kwargs = {k: v for k, v in instr.kwargs.items() if not (k in _DEFAULTS and _DEFAULTS[k] == v
+              and type(_DEFAULTS[k]) is type(v))}  # fmt: skip
+    out = kwargs.get("out")
+    args = instr.args
+    symbol = _SYMBOLS.get(instr.fn)
+    if symbol and len(args) == 2 and not (set(kwargs) - {"out"}):
+        a, b = (render(x, names) for x in args)
+        if out is None:
+            return f"{target}{a} {symbol} {b}"
+        out_ref = out[0] if isinstance(out, tuple) else out
+        if len(out if isinstance(out, tuple) else (out,)) == 1 and isinstance(out_ref, Ref) and isinstance(
+                args[0], Ref) and out_ref.tid == args[0].tid and symbol != "@":  # fmt: skip
+            return f"{a} {symbol}= {b}"
+    if isinstance(out, tuple) and len(out) == 1:
+        kwargs["out"] = out[0]
+    return f"{target}{instr.fn}({_call_args(args, kwargs, names)})"
+
+
+def _call_args(args: Any, kwargs: dict, names: Namer) -> str:
+    parts = [render(a, names) for a in args]
+    parts += [f"{k}={render(v, names)}" for k, v in kwargs.items()]
+    return ", ".join(parts)
+
+
+def op_name(instr: Instr) -> str:
+    """The base of a result's variable name: the op ('matmul', 'exp', 'sum', 'getitem')."""
+    if instr.kind in ("getitem", "method"):
+        return {"getitem": "item", "transpose": "T"}.get(instr.kind if instr.kind == "getitem" else instr.fn,
+                                                          instr.fn)  # fmt: skip
+    name = instr.fn.split(".")[-1] if not instr.fn.endswith(".reduce") else instr.fn.split(".")[-2] + "_r"
+    return {"true_divide": "div", "subtract": "sub", "multiply": "mul", "add_r": "sum", "maximum_r": "max",
+            "negative": "neg", "_fn_": "f"}.get(name, name).lstrip("_")  # fmt: skip

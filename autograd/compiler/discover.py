@@ -1,0 +1,115 @@
+"""Which tensors a step reads from outside: its arguments, and what its code can reach (closure, globals, self).
+
+The walk follows modules (anything with `named_parameters`), optimisers (anything with
+`param_groups` and `step`), lists, tuples, dicts and plain objects' attributes, a few levels
+deep, in a fixed order, so names and programs are the same on every run.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+_MAX_DEPTH = 4
+
+
+class Found:
+    """The tensors (with readable names) and optimisers a step can reach."""
+
+    def __init__(self) -> None:
+        self.tensors: list[Tensor] = []
+        self.names: list[str] = []
+        self.optimizers: list[Any] = []
+        self.modules: list[Any] = []
+        self._seen: set[int] = set()
+
+    def tensor(self, t: Tensor, name: str) -> None:
+        if id(t) not in self._seen:
+            self._seen.add(id(t))
+            self.tensors.append(t)
+            self.names.append(t.name or name)
+
+
+def discover(fn: Callable, extra: list[tuple[str, Any]]) -> Found:
+    """The tensors and optimisers that `fn` (and the objects in `extra`) can reach."""
+    found = Found()
+    visited: set[int] = set()
+    stack: list[tuple[str, Any, int]] = [(name, obj, 0) for name, obj in reversed(extra)]
+    stack.append(("fn", fn, 0))
+    while stack:
+        name, obj, depth = stack.pop()
+        if id(obj) in visited or depth > _MAX_DEPTH or obj is None:
+            continue
+        if isinstance(obj, (int, float, str, bool, bytes, np.ndarray, np.generic, type, types.ModuleType)):
+            continue
+        visited.add(id(obj))
+        children: list[tuple[str, Any]] = []
+        if isinstance(obj, Tensor):
+            found.tensor(obj, name)
+            continue
+        if isinstance(obj, types.MethodType):
+            children = [(_owner_name(name), obj.__self__), (name, obj.__func__)]
+        elif isinstance(obj, types.FunctionType):
+            code = obj.__code__
+            cells = obj.__closure__ or ()
+            children = [(var, cell.cell_contents) for var, cell in zip(code.co_freevars, cells) if _filled(cell)]
+            for var in _global_names(code):
+                if var in obj.__globals__:
+                    children.append((var, obj.__globals__[var]))
+            children += [(f"{name}_default", d) for d in (obj.__defaults__ or ())]
+        elif callable(getattr(obj, "named_parameters", None)):
+            found.modules.append(obj)
+            prefix = "" if name in ("self", "fn") else name + "."
+            for pname, p in obj.named_parameters():
+                found.tensor(p, prefix + pname)
+            named_buffers = getattr(obj, "named_buffers", None)
+            if callable(named_buffers):
+                for bname, b in named_buffers():
+                    if isinstance(b, Tensor):
+                        found.tensor(b, prefix + bname)
+            continue
+        elif isinstance(getattr(obj, "param_groups", None), list) and callable(getattr(obj, "step", None)):
+            found.optimizers.append(obj)
+            for group in obj.param_groups:
+                for i, p in enumerate(group["params"]):
+                    found.tensor(p, f"{name}_param{i}")
+            continue
+        elif isinstance(obj, dict):
+            children = [(f"{name}_{k}" if isinstance(k, str) else name, v) for k, v in obj.items()]
+        elif isinstance(obj, (list, tuple)):
+            children = [(f"{name}{i}", v) for i, v in enumerate(obj)]
+        elif hasattr(obj, "__dict__") and not isinstance(obj, (types.BuiltinFunctionType, types.FunctionType)):
+            if type(obj).__module__.split(".")[0] in ("numpy", "builtins", "threading", "autograd"):
+                continue
+            children = [(k, v) for k, v in vars(obj).items()]
+        for child in reversed(children):
+            stack.append((child[0], child[1], depth + 1))
+    return found
+
+
+def _owner_name(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name else "self"
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:
+        return False
+    return True
+
+
+def _global_names(code: types.CodeType) -> list[str]:
+    """The global names a function's code (and the code nested in it) refers to."""
+    names: list[str] = []
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        names.extend(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return list(dict.fromkeys(names))

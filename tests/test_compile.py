@@ -1,0 +1,231 @@
+"""autograd.compile: eager and compiled steps side by side for 100 steps, guards, and outside edits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from autograd.compiler import TraceError
+from nn.models import Net221, RegressionNet, TwoLayerNet
+from nn.models.nielsen import Network
+
+STEPS = 100
+RTOL = 1e-12
+
+
+def close(a: Any, b: Any) -> None:
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.dtype == b.dtype
+    np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-300)
+
+
+def assert_same_state(m1: nn.Module, m2: nn.Module) -> None:
+    for (n1, p1), (_, p2) in zip(m1.named_parameters(), m2.named_parameters()):
+        close(p1.data, p2.data)
+        assert (p1.grad is None) == (p2.grad is None), n1
+        if p1.grad is not None:
+            close(p1.grad.data, p2.grad.data)
+
+
+def run_side_by_side(make: Callable[[], tuple[nn.Module, Callable[..., Any]]], batches: Callable[[int], tuple]) -> Any:
+    """Build two identical setups; run one eagerly and one compiled for STEPS steps, comparing everything."""
+    eager_model, eager_step = make()
+    _model, step = make()
+    compiled = ag.compile(step)
+    for i in range(STEPS):
+        args = batches(i)
+        out_eager, out = eager_step(*args), compiled(*args)
+        if isinstance(out_eager, dict):
+            for k in out_eager:
+                close(out_eager[k], out[k])
+        else:
+            close(out_eager.data, out.data)
+        assert_same_state(eager_model, model)
+    return compiled
+
+
+def _training(model_fn: Callable[[], nn.Module], opt_fn: Callable[[Any], Any], loss_fn: nn.Module) -> Callable:
+    def make() -> tuple[nn.Module, Callable[..., Any]]:
+        model = model_fn()
+        opt = opt_fn(model.parameters())
+
+        def step(x: ag.Tensor, t: ag.Tensor) -> ag.Tensor:
+            opt.zero_grad()
+            loss = loss_fn(model(x), t)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    return make
+
+
+def _data(n: int, d_in: int, d_out: int, seed: int = 1, classes: bool = False) -> Callable[[int], tuple]:
+    rng = np.random.default_rng(seed)
+    xs = [ag.Tensor(rng.normal(size=(n, d_in))) for _ in range(5)]
+    if classes:
+        ts = [ag.Tensor(rng.integers(0, d_out, size=n)) for _ in range(5)]
+    else:
+        ts = [ag.Tensor(rng.uniform(size=(n, d_out))) for _ in range(5)]
+    return lambda i: (xs[i % 5], ts[i % 5])
+
+
+OPTIMISERS = {
+    "sgd": lambda ps: nn.optim.SGD(ps, lr=0.1),
+    "momentum-wd": lambda ps: nn.optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    "nesterov": lambda ps: nn.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    "adam": lambda ps: nn.optim.Adam(ps, lr=1e-2),
+    "adamw": lambda ps: nn.optim.AdamW(ps, lr=1e-2),
+}
+
+
+@pytest.mark.parametrize("opt", list(OPTIMISERS))
+def test_net221_matches_eager(opt: str) -> None:
+    make = _training(lambda: Net221(generator=np.random.default_rng(4)), OPTIMISERS[opt], nn.MSELoss())
+    step = run_side_by_side(make, _data(1, 2, 1))
+    assert "sgd_step" in step.source or "adam" in step.source
+
+
+@pytest.mark.parametrize("opt", ["momentum-wd", "adam", "adamw"])
+def test_regression_net_matches_eager(opt: str) -> None:
+    make = _training(lambda: RegressionNet(generator=np.random.default_rng(1)), OPTIMISERS[opt], nn.MSELoss())
+    run_side_by_side(make, _data(16, 2, 1))
+
+
+@pytest.mark.parametrize("opt", ["sgd", "nesterov", "adam"])
+def test_sequential_mnist_net_matches_eager(opt: str) -> None:
+    def model() -> nn.Module:
+        ag.manual_seed(0)
+        return nn.Sequential(nn.Linear(784, 50), nn.Sigmoid(), nn.Linear(50, 10))
+
+    make = _training(model, OPTIMISERS[opt], nn.CrossEntropyLoss())
+    run_side_by_side(make, _data(20, 784, 10, classes=True))
+
+
+def test_nielsen_network_matches_eager() -> None:
+    make = _training(lambda: Network([4, 6, 3], generator=np.random.default_rng(3)), OPTIMISERS["sgd"],
+                     nn.MSELoss())  # fmt: skip
+    run_side_by_side(make, _data(8, 4, 3))
+
+
+def test_two_layer_net_gradient_matches_eager() -> None:
+    def make() -> tuple[nn.Module, Callable[..., Any]]:
+        net = TwoLayerNet(784, 50, 10, generator=np.random.default_rng(0))
+
+        def step(x: ag.Tensor, t: ag.Tensor) -> dict[str, np.ndarray]:
+            grads = net.gradient(x, t)
+            return grads
+
+        return net, step
+
+    data = _data(10, 784, 10, classes=True)
+    eager_net, eager_step = make()
+    net, step = make()
+    compiled = ag.compile(step)
+    for i in range(20):  # the seeds' loop: gradients from the net, the update by hand, outside the step
+        g1, g2 = eager_step(*data(i)), compiled(*data(i))
+        for key in g1:
+            close(g1[key], g2[key])
+            eager_net.params[key] -= 0.1 * g1[key]
+            net.params[key] -= 0.1 * g2[key]
+        assert_same_state(eager_net, net)
+
+
+def test_hand_written_update_matches_eager() -> None:
+    def make() -> tuple[nn.Module, Callable[..., Any]]:
+        model = Net221(generator=np.random.default_rng(7))
+        loss_fn = nn.MSELoss()
+
+        def step(x: ag.Tensor, t: ag.Tensor) -> ag.Tensor:
+            loss = loss_fn(model(x), t)
+            loss.backward()
+            with ag.no_grad():
+                for p in model.parameters():
+                    p -= 0.5 * p.grad
+                    p.grad = None
+            return loss
+
+        return model, step
+
+    step = run_side_by_side(make, _data(4, 2, 1))
+    assert "-=" in step.source
+
+
+def test_new_batch_size_traces_again() -> None:
+    make = _training(lambda: Net221(generator=np.random.default_rng(4)), OPTIMISERS["sgd"], nn.MSELoss())
+    _model, step = make()
+    compiled = ag.compile(step)
+    x4, t4 = _data(4, 2, 1)(0)
+    x8, t8 = _data(8, 2, 1)(0)
+    compiled(x4, t4)
+    first = compiled.source
+    compiled(x8, t8)
+    compiled(x4, t4)
+    assert len(compiled._programs) == 2 and compiled.source == first
+
+
+def _model_and_data() -> tuple[nn.Module, ag.Tensor]:
+    return Net221(generator=np.random.default_rng(0)), ag.Tensor(np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("read", [lambda y: y.item(), lambda y: float(y), lambda y: bool(y > 0), print])
+def test_reading_values_is_refused_naming_the_line(read: Callable[[Any], Any]) -> None:
+    model, x = _model_and_data()
+
+    @ag.compile
+    def step(x: ag.Tensor) -> Any:
+        y = model(x).sum()
+        read(y)  # the line the error names
+        return y
+
+    with pytest.raises(TraceError, match=r"test_compile\.py:\d+: ") as info:
+        step(x)
+    assert "Return the tensor" in str(info.value)
+    assert type(model.hidden.weight._data) is np.ndarray  # the tensors got their plain arrays back
+
+
+def test_hooks_and_anomaly_are_refused() -> None:
+    model, x = _model_and_data()
+
+    @ag.compile
+    def step(x: ag.Tensor) -> Any:
+        y = model(x).sum()
+        model.hidden.weight.register_hook(lambda g: g * 2)
+        y.backward()
+        return y
+
+    with pytest.raises(TraceError, match="hook"):
+        step(x)
+
+    @ag.compile
+    def step2(x: ag.Tensor) -> Any:
+        with ag.detect_anomaly():
+            return model(x).sum()
+
+    with pytest.raises(TraceError, match="detect_anomaly"):
+        step2(x)
+
+
+def test_outside_edits_are_seen() -> None:
+    make = _training(lambda: Net221(generator=np.random.default_rng(4)), OPTIMISERS["sgd"], nn.MSELoss())
+    eager_model, eager_step = make()
+    _model, step = make()
+    compiled = ag.compile(step)
+    x, t = _data(2, 2, 1)(0)
+    for _ in range(3):
+        close(eager_step(x, t).data, compiled(x, t).data)
+    with ag.no_grad():  # an in-place edit from outside
+        eager_model.hidden.weight.mul_(0.5)
+        model.hidden.weight.mul_(0.5)
+    close(eager_step(x, t).data, compiled(x, t).data)
+    state = {k: v * 0 + 0.3 for k, v in eager_model.state_dict().items()}
+    eager_model.load_state_dict(state)
+    model.load_state_dict(state)
+    close(eager_step(x, t).data, compiled(x, t).data)
+    assert_same_state(eager_model, model)
