@@ -35,7 +35,7 @@ def assert_same_state(m1: nn.Module, m2: nn.Module) -> None:
 def run_side_by_side(make: Callable[[], tuple[nn.Module, Callable[..., Any]]], batches: Callable[[int], tuple]) -> Any:
     """Build two identical setups; run one eagerly and one compiled for STEPS steps, comparing everything."""
     eager_model, eager_step = make()
-    _model, step = make()
+    model, step = make()
     compiled = ag.compile(step)
     for i in range(STEPS):
         args = batches(i)
@@ -159,7 +159,7 @@ def test_hand_written_update_matches_eager() -> None:
 
 def test_new_batch_size_traces_again() -> None:
     make = _training(lambda: Net221(generator=np.random.default_rng(4)), OPTIMISERS["sgd"], nn.MSELoss())
-    _model, step = make()
+    _, step = make()
     compiled = ag.compile(step)
     x4, t4 = _data(4, 2, 1)(0)
     x8, t8 = _data(8, 2, 1)(0)
@@ -215,7 +215,7 @@ def test_hooks_and_anomaly_are_refused() -> None:
 def test_outside_edits_are_seen() -> None:
     make = _training(lambda: Net221(generator=np.random.default_rng(4)), OPTIMISERS["sgd"], nn.MSELoss())
     eager_model, eager_step = make()
-    _model, step = make()
+    model, step = make()
     compiled = ag.compile(step)
     x, t = _data(2, 2, 1)(0)
     for _ in range(3):
