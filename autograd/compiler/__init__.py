@@ -312,8 +312,8 @@ def _restore(trace: Trace, holders: list[_Holder]) -> list[tuple[str, Any, Any]]
 # ------------------------------------------------------------------ the program
 
 
-def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: list, args: tuple,
-              finals: list[tuple[str, Any, Any]]) -> Program:  # fmt: skip
+def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list) -> tuple[list, Any, list]:
+    """Share common values and drop dead ones; returns the instructions, outputs and finals renamed."""
     live: set[int] = set()
     _refs(outputs, live)
     for _, data_final, grad_final in finals:
@@ -330,6 +330,13 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
             live.add(h.grad_tracer._tid)
     instrs = codegen.eliminate_dead(trace, instrs, live)
 
+    return instrs, outputs, finals
+
+
+def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: list, args: tuple,
+              finals: list[tuple[str, Any, Any]]) -> Program:  # fmt: skip
+    """Write the program's source (inputs, one line per operation, what the caller sees) and compile it."""
+    instrs, outputs, finals = _optimise(trace, holders, outputs, finals)
     names = codegen.Namer(trace)
     namespace: dict[str, Any] = {"np": np, "_wrap": Tensor._wrap, "_check_failed": _check_failed}
     lines: list[str] = []
@@ -345,12 +352,6 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
     for i, a in enumerate(call_args):
         if isinstance(a, TracerArray):
             head.append(f"    {names.assign(a._tid, f'arg{i}')} = a{i}")
-    written_consts = set()
-    for instr in instrs:
-        for w in instr.writes:
-            root = trace.root[w]
-            if trace.kinds.get(root) == "const":
-                written_consts.add(root)
     const_refs: set[int] = set()
     for instr in instrs:
         _consts((instr.args, instr.kwargs), const_refs)
@@ -382,6 +383,16 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
             opaque_names[id(instr)] = name
             namespace[name] = _opaque_step(opt, opt_params)
         lines.append("    " + codegen.line(instr, names, opaque_names))
+    tail = _tail(trace, finals, outputs, names)
+    source = "\n".join([f"def step({', '.join(params)}):", *head, *lines, *tail]) + "\n"
+    code = builtins_compile(source, f"<compiled step {getattr(trace, 'name', '')}>", "exec")
+    exec(code, namespace)
+    guard_leaves = [h.tensor for h in holders if not h.expr.startswith("a")]
+    return Program(namespace["step"], source, guard_leaves, _leaf_state(guard_leaves), trace, instrs, names)
+
+
+def _tail(trace: Trace, finals: list, outputs: Any, names: codegen.Namer) -> list[str]:
+    """The program's last lines: set the tensors' data and gradients, return the results."""
     tail = ["    # what the caller sees: gradients, tensors, results"]
     for expr, data_final, grad_final in finals:
         if data_final is not None:
@@ -391,11 +402,7 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
         elif grad_final[0] == "set":
             tail.append(f"    {expr}._grad = _wrap({_fresh_expr(trace, grad_final[1], names)})")
     tail.append(f"    return {_render_output(trace, outputs, names)}")
-    source = "\n".join([f"def step({', '.join(params)}):", *head, *lines, *tail]) + "\n"
-    code = builtins_compile(source, f"<compiled step {getattr(trace, 'name', '')}>", "exec")
-    exec(code, namespace)
-    guard_leaves = [h.tensor for h in holders if not h.expr.startswith("a")]
-    return Program(namespace["step"], source, guard_leaves, _leaf_state(guard_leaves), trace, instrs, names)
+    return tail
 
 
 def builtins_compile(source: str, filename: str, mode: str) -> Any:

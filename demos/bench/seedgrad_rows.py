@@ -44,15 +44,22 @@ def _grads(linears: list[nn.Linear]) -> dict[str, Any]:
     return grads
 
 
-def _training(model: nn.Module, linears: list[nn.Linear], p: NetProblem, loss_of: Callable[..., ag.Tensor]) -> Impl:
-    """zero_grad, loss_of(x, t).backward(), SGD step: the README's training loop on one batch."""
+def _training(model: nn.Module, linears: list[nn.Linear], p: NetProblem, loss_of: Callable[..., ag.Tensor],
+              compiled: bool = False) -> Impl:  # fmt: skip
+    """zero_grad, loss_of(x, t).backward(), SGD step: the README's training loop on one batch (with `compiled`,
+    the step through autograd.compile)."""
     optimizer = nn.optim.SGD(model.parameters(), lr=p.lr)
     x, t = ag.Tensor(p.x), ag.Tensor(p.t)  # what nn.DataLoader yields
 
-    def step() -> None:
+    def train_step(x: ag.Tensor, t: ag.Tensor) -> None:
         optimizer.zero_grad()
         loss_of(x, t).backward()
         optimizer.step()
+
+    run = ag.compile(train_step) if compiled else train_step
+
+    def step() -> None:
+        run(x, t)
 
     def check() -> dict[str, Any]:
         optimizer.zero_grad()
@@ -71,6 +78,49 @@ def sequential(p: NetProblem) -> Impl:
     loss_fn = nn.CrossEntropyLoss() if p.loss == "cross_entropy" else nn.MSELoss()
     linears = [m for m in model if isinstance(m, nn.Linear)]
     return _training(model, linears, p, lambda x, t: loss_fn(model(x), t))
+
+
+def sequential_compiled(p: NetProblem) -> Impl:
+    """The nn.Sequential row's training step through autograd.compile (traced on the first call)."""
+    model = _sequential(p)
+    loss_fn = nn.CrossEntropyLoss() if p.loss == "cross_entropy" else nn.MSELoss()
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    return _training(model, linears, p, lambda x, t: loss_fn(model(x), t), compiled=True)
+
+
+def net221_compiled(p: NetProblem) -> Impl:
+    """The Net221 row's training step through autograd.compile."""
+    net = Net221()
+    _load(net, [net.hidden, net.output], p)
+    loss_fn = nn.MSELoss()
+    return _training(net, [net.hidden, net.output], p, lambda x, t: loss_fn(net(x), t), compiled=True)
+
+
+def chain_compiled(p: ChainProblem) -> Impl:
+    """The op chain's forward and backward through autograd.compile."""
+    x = ag.tensor(p.x, requires_grad=True)
+    cycles = p.depth // 8
+
+    def chain_step(x: ag.Tensor) -> ag.Tensor:
+        x.grad = None
+        y = x
+        for _ in range(cycles):
+            y = (y * 2.0).exp().log() * 0.5
+            y = (y + 1.0).exp().log() - 1.0
+        out = y.sum()
+        out.backward()
+        return out
+
+    compiled = ag.compile(chain_step)
+
+    def run() -> ag.Tensor:
+        return compiled(x)
+
+    def check() -> dict[str, Any]:
+        out = run()
+        return {"out": out.item(), "x.grad": x.grad.data}
+
+    return Impl(check, run)
 
 
 def _two_layer_net(p: NetProblem) -> TwoLayerNet:

@@ -42,6 +42,8 @@ def mnist_step(r: Runner) -> None:
         candidates = [
             Candidate("numpy layer classes", "reference", ref.layer_classes, note="the book's ch. 5 layers"),
             Candidate("seedgrad nn.Sequential", "engine", ours.sequential, 1.15),
+            Candidate("seedgrad compiled", "engine", ours.sequential_compiled, 1.0 if dtype == np.float64 else None,
+                      note="nn.Sequential's step through autograd.compile"),
         ]
         if dtype == np.float64:  # TwoLayerNet is float64, as the seeds' net
             candidates.append(Candidate("seedgrad TwoLayerNet", "engine", ours.two_layer_net, 1.15))
@@ -56,6 +58,8 @@ def xor_step(r: Runner) -> None:
         Candidate("numpy layer classes", "reference", ref.layer_classes),
         Candidate("seedgrad Net221", "engine", ours.net221, 2.0, note="nn.models.Net221, seed 004's net"),
         Candidate("seedgrad nn.Sequential", "engine", ours.sequential, 2.0),
+        Candidate("seedgrad compiled", "engine", ours.net221_compiled, 1.0,
+                  note="Net221's step through autograd.compile"),
         *r.peer_candidates("net"),
     ]
     r.timed("xor-step", p, Candidate("numpy minimal", "floor", ref.xor_minimal), candidates, r.config.rounds)
@@ -63,7 +67,9 @@ def xor_step(r: Runner) -> None:
 
 def op_overhead(r: Runner) -> None:
     p = chain_problem(1000)
-    candidates = [Candidate("seedgrad", "engine", ours.chain, 2.5), *r.peer_candidates("chain")]
+    candidates = [Candidate("seedgrad", "engine", ours.chain, 2.5),
+                  Candidate("seedgrad compiled", "engine", ours.chain_compiled, 1.3, note="through autograd.compile"),
+                  *r.peer_candidates("chain")]  # fmt: skip
     rows = r.timed("op-overhead (per op)", p, Candidate("bare numpy", "floor", ref.chain_minimal), candidates,
                    r.config.rounds, per=p.depth)  # fmt: skip
     rows[0].note = "the same forward and backward arithmetic, no graph"
@@ -123,6 +129,7 @@ def mlp_large(r: Runner) -> None:
     candidates = [
         Candidate("numpy layer classes", "reference", ref.layer_classes),
         Candidate("seedgrad nn.Sequential", "engine", ours.sequential, 1.05),
+        Candidate("seedgrad compiled", "engine", ours.sequential_compiled, 1.0, note="through autograd.compile"),
         *r.peer_candidates("net"),
     ]
     r.timed("mlp-large float32", p, Candidate("numpy minimal", "floor", ref.mlp_minimal), candidates,
