@@ -49,12 +49,17 @@ def _root(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def bump(array: np.ndarray) -> None:
-    """Record a write into `array`'s memory: its version goes up by one."""
+_trace_hook: list[Callable[[np.ndarray], None] | None] = [None]  # autograd.compile's, while it traces
+
+
+def bump(array: np.ndarray, times: int = 1) -> None:
+    """Record a write into `array`'s memory: its version goes up by one (or `times`)."""
+    if _trace_hook[0] is not None:  # a compiled program must bump it again on every call
+        _trace_hook[0](array)
     while (base := array.base) is not None and type(base) is np.ndarray:
         array = base
     entry = _writes.get(id(array)) or _new_entry(array)
-    entry[0] += 1
+    entry[0] += times
     entry[1] = _latest[0] = next(_node_counter)
 
 

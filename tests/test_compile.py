@@ -229,3 +229,120 @@ def test_outside_edits_are_seen() -> None:
     model.load_state_dict(state)
     close(eager_step(x, t).data, compiled(x, t).data)
     assert_same_state(eager_model, model)
+
+
+# ------------------------------------------------------------------ what a trace must not freeze
+
+
+def _dropout_net() -> nn.Module:
+    return nn.Sequential(nn.Linear(2, 4, generator=np.random.default_rng(0)), nn.Dropout(0.5))
+
+
+@pytest.mark.parametrize("draw", ["dropout", "np.random", "autograd.randn", "random"])
+def test_random_draws_are_refused_naming_the_line(draw: str) -> None:
+    import random
+
+    model, x = _dropout_net(), ag.Tensor(np.ones((3, 2)))
+    before = (np.random.rand, random.random, ag.Generator.__dict__.get("random"))
+
+    @ag.compile
+    def step(x: ag.Tensor) -> Any:
+        if draw == "dropout":
+            y = model(x)  # the line the error names
+        elif draw == "np.random":
+            y = model[0](x) * ag.Tensor(np.random.rand(3, 4))  # the line the error names
+        elif draw == "autograd.randn":
+            y = model[0](x) + ag.randn(3, 4)  # the line the error names
+        else:
+            y = model[0](x) * random.random()  # the line the error names
+        return y.sum()
+
+    with pytest.raises(TraceError, match=r"random draw .*test_compile\.py:\d+: .*the line the error names") as info:
+        step(x)
+    assert "eval" in str(info.value) and "run this step eagerly" in str(info.value)
+    assert (np.random.rand, random.random, ag.Generator.__dict__.get("random")) == before  # all put back
+    if draw == "dropout":  # in eval mode dropout draws nothing: compiled, and equal to eager
+        model.eval()
+        close(step(x).data, model(x).sum().data)
+        close(step(x).data, model(x).sum().data)
+
+
+def test_a_plain_numpy_generator_is_refused() -> None:
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(2, 4, generator=rng), nn.Dropout(0.5, generator=rng))
+    x = ag.Tensor(np.ones((3, 2)))
+    with pytest.raises(TraceError, match=r"drew random numbers from model\.1\.generator.*eval"):
+        ag.compile(lambda x: model(x).sum())(x)
+
+    def noisy(x: ag.Tensor) -> Any:
+        return nn.functional.dropout(model[0](x), 0.5, True, rng2).sum()
+
+    rng2 = np.random.default_rng(1)
+    with pytest.raises(TraceError, match="drew random numbers from rng2"):
+        ag.compile(noisy)(x)
+
+
+def test_number_arguments_are_part_of_the_signature() -> None:
+    def make() -> tuple[nn.Module, Callable[..., Any]]:
+        model = Net221(generator=np.random.default_rng(3))
+
+        def step(x: ag.Tensor, t: ag.Tensor, lr: float = 0.1) -> ag.Tensor:
+            loss = nn.MSELoss()(model(x), t)
+            loss.backward()
+            with ag.no_grad():
+                for p in model.parameters():
+                    p -= lr * p.grad
+                    p.grad = None
+            return loss
+
+        return model, step
+
+    eager_model, eager_step = make()
+    model, step = make()
+    compiled = ag.compile(step)
+    x, t = _data(4, 2, 1)(0)
+    for lr in (0.1, 0.5, 0.1, -0.0, 0.0):
+        close(eager_step(x, t=t, lr=lr).data, compiled(x, t=t, lr=lr).data)  # a tensor keyword too
+        assert_same_state(eager_model, model)
+    assert len(compiled._programs) == 4  # 0.1, 0.5, -0.0 and 0.0 (0.1 again reuses its program)
+    with pytest.raises(TraceError, match=r"argument lr= is an unhashable set"):
+        compiled(x, t, lr={0.1})
+
+
+def test_in_place_writes_bump_the_versions() -> None:
+    model, x = Net221(generator=np.random.default_rng(0)), ag.Tensor(np.ones((2, 2)))
+    opt = nn.optim.SGD([model.output.weight], lr=0.1)
+
+    @ag.compile
+    def step(x: ag.Tensor) -> ag.Tensor:
+        loss = model(x).sum()
+        loss.backward()
+        with ag.no_grad():
+            model.hidden.weight -= 0.1 * model.hidden.weight.grad  # hand-written: the program bumps it
+            model.hidden.weight.grad = None
+        opt.step()  # the optimiser bumps its own
+        opt.zero_grad()
+        return loss
+
+    for _ in range(3):  # the tracing call, then replays
+        old = model(x).sum()  # a graph that saved the weights
+        v = model.hidden.weight._version
+        step(x)
+        assert model.hidden.weight._version == v + 1
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            old.backward()
+    assert "_bump(" in step.source
+
+
+def test_numpy_of_a_traced_tensor_is_refused() -> None:
+    model, x = _model_and_data()
+
+    @ag.compile
+    def step(x: ag.Tensor) -> Any:
+        y = model(x).sum()
+        y.numpy()  # the line the error names
+        return y
+
+    with pytest.raises(TraceError, match=r"\.numpy\(\) of a traced tensor at .*the line the error names"):
+        step(x)
+    assert ag.Tensor.numpy.__name__ == "numpy"

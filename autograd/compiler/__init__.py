@@ -15,8 +15,15 @@ user sees is eager's state.
 
 An `nn.optim` optimiser's `step()` is one opaque line of the program (`opt_step(...)  #
 Adam.step()`): the real optimiser runs on the real arrays, which keeps its state (step count,
-moments, a scheduler's lr) exact. Python numbers the step reads (a hand-written `lr`) are
-constants of the program: change them and compile again.
+moments, a scheduler's lr) exact.
+
+Non-tensor arguments are part of the signature: `step(x, t, lr=0.1)` then `step(x, t, lr=0.2)`
+traces again (an unhashable argument, such as a set, is refused). Numbers the step reads from
+closures, globals or objects' attributes are constants of the program, as in `jax.jit`: change
+them and compile again, or pass them as arguments. Random draws while tracing (dropout in
+training mode, `np.random.*`, any numpy Generator) are refused: the program would replay the
+same numbers. Every outside array the step writes in place gets its version bumped on each
+call, so an older graph that saved it raises, as in eager.
 """
 
 from __future__ import annotations
@@ -29,11 +36,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import inplace
 from ..grad_mode import _state
 from ..tensor import Tensor
-from . import codegen
+from . import codegen, randomness
 from .discover import discover
-from .trace import Const, Ref, Trace, TraceError, TracerArray, refuse, suspended, tracing, untrace
+from .trace import _READ_ADVICE, Const, Ref, Trace, TraceError, TracerArray, refuse, suspended, tracing, untrace
 
 __all__ = ["CompiledStep", "TraceError", "compile"]
 
@@ -107,23 +115,42 @@ class CompiledStep:
 
 
 def _signature(args: tuple, kwargs: dict) -> tuple:
+    """The cache key of a call: grad mode, the tensor arguments' shapes and dtypes, the other arguments' values."""
     parts: list[Any] = [_state.enabled]
-    for a in (*args, *kwargs.items()):
-        if isinstance(a, tuple) and len(a) == 2 and isinstance(a[0], str) and a in kwargs.items():
-            parts.append(a[0])
-            a = a[1]
+    named = [(f"argument {i}", None, a) for i, a in enumerate(args)]
+    named += [(f"argument {k}=", k, a) for k, a in kwargs.items()]
+    for where, key, a in named:
+        if key is not None:
+            parts.append(key)
         if isinstance(a, Tensor):
             d = a._data
             parts.append((d.shape, d.dtype, a._requires_grad, a._grad is None))
         elif isinstance(a, np.ndarray):
             parts.append((a.shape, a.dtype))
         else:
-            try:
-                hash(a)
-                parts.append(("value", type(a), a))
-            except TypeError:
-                parts.append(("object", id(a)))
+            parts.append(_value_key(a, where))
     return tuple(parts)
+
+
+def _value_key(a: Any, where: str) -> Any:
+    """A non-tensor argument's part of the key: its value (a new value traces again), tensors inside by identity."""
+    if isinstance(a, float):  # by its bits: 0.0 and -0.0 differ, and every nan is the same
+        return ("float", type(a), a.hex())
+    if isinstance(a, (tuple, list)):
+        return (type(a), tuple(_value_key(v, where) for v in a))
+    if isinstance(a, dict):
+        return (type(a), tuple((_value_key(k, where), _value_key(v, where)) for k, v in a.items()))
+    if isinstance(a, (Tensor, np.ndarray)):  # read by reference: keyed (and kept alive) by identity
+        return ("object", id(a), a)
+    try:
+        hash(a)
+    except TypeError:
+        raise TraceError(
+            f"autograd.compile: {where} is an unhashable {type(a).__name__}. The values of a compiled step's "
+            "non-tensor arguments are part of its signature (a new value traces again), so they must be hashable: "
+            "pass numbers, strings, tuples, tensors or arrays, or run this step eagerly."
+        ) from None
+    return ("value", type(a), a)
 
 
 # ------------------------------------------------------------------ tracing
@@ -176,23 +203,37 @@ def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
                 arg_exprs[id(call_args[i])] = f"a{i}"
         engine_patch = _refuse_hooks()
         opaque = [_record_optimizer(trace, opt) for opt in found.optimizers]
+        inplace._trace_hook[0] = trace.bumped
         try:
-            result = fn(*call_args, **call_kwargs)
+            with randomness.refused(found.generators) as check_random:
+                result = fn(*call_args, **call_kwargs)
+                check_random()
             outputs = _encode_result(trace, result)
         finally:
+            inplace._trace_hook[0] = None
             for undo in opaque:
                 undo()
             engine_patch()
             finals = _restore(trace, holders)
+    bumps = [(trace.inputs[tid], n) for tid, n in trace.bumps.items()]
+    for array, n in bumps:  # the outside arrays' versions, as eager's writes left them
+        inplace.bump(array, n)
     program = _generate(trace, holders, outputs, call_args, args, finals)
     return _plain_result(result), program
 
 
 def _refuse_hooks() -> Callable[[], None]:
-    """Make the engine refuse hooks while tracing (they would run Python on values); returns the undo."""
+    """Make the engine refuse hooks, and tensors refuse .numpy(), while tracing; returns the undo."""
     from .. import engine
 
     original, run = engine._call_hooks, engine._run
+    numpy = Tensor.numpy
+
+    def refused_numpy(self: Tensor) -> np.ndarray:
+        if isinstance(self._data, TracerArray) and _active_trace().suspended == 0:
+            raise refuse(".numpy() of a traced tensor", _READ_ADVICE)
+        return numpy(self)
+
     trace = _active_trace()
 
     def traced_run(*args: Any, **kwargs: Any) -> Any:
@@ -207,9 +248,11 @@ def _refuse_hooks() -> Callable[[], None]:
                      "Hooks run Python on gradient values; remove them from the compiled step or run it eagerly.")
 
     engine._call_hooks, engine._run = refused, traced_run
+    Tensor.numpy = refused_numpy  # type: ignore[method-assign]
 
     def undo() -> None:
         engine._call_hooks, engine._run = original, run
+        Tensor.numpy = numpy  # type: ignore[method-assign]
 
     return undo
 
@@ -338,10 +381,12 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
     """Write the program's source (inputs, one line per operation, what the caller sees) and compile it."""
     instrs, outputs, finals = _optimise(trace, holders, outputs, finals)
     names = codegen.Namer(trace)
+    names.taken.update(("_wrap", "_bump", "_check_failed"))
     namespace: dict[str, Any] = {"np": np, "_wrap": Tensor._wrap, "_check_failed": _check_failed}
     lines: list[str] = []
-    params = [f"a{i}" for i in range(len(args))]
+    params = [f"a{i}" for i in range(len(args))] + ["**kw"]
     head = ["    # the arrays of the tensors it reads"]
+    head += [f"    {h.expr} = kw[{h.expr[3:]!r}]" for h in holders if h.expr.startswith("kw_")]
     for h in holders:
         expr = h.expr
         if expr.startswith("T"):
@@ -383,12 +428,24 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
             opaque_names[id(instr)] = name
             namespace[name] = _opaque_step(opt, opt_params)
         lines.append("    " + codegen.line(instr, names, opaque_names))
+    lines += _bump_lines(trace, names, namespace)
     tail = _tail(trace, finals, outputs, names)
     source = "\n".join([f"def step({', '.join(params)}):", *head, *lines, *tail]) + "\n"
     code = builtins_compile(source, f"<compiled step {getattr(trace, 'name', '')}>", "exec")
     exec(code, namespace)
-    guard_leaves = [h.tensor for h in holders if not h.expr.startswith("a")]
+    guard_leaves = [h.tensor for h in holders if h.expr.startswith("T")]
     return Program(namespace["step"], source, guard_leaves, _leaf_state(guard_leaves), trace, instrs, names)
+
+
+def _bump_lines(trace: Trace, names: codegen.Namer, namespace: dict[str, Any]) -> list[str]:
+    """Bump the version of every outside array the step wrote in place, as many times as eager did."""
+    if not trace.bumps:
+        return []
+    namespace["_bump"] = inplace.bump
+    lines = ["    # version counters: an older graph that saved these arrays must see the writes"]
+    for tid, n in trace.bumps.items():
+        lines.append(f"    _bump({names[tid]}, {n})" if n != 1 else f"    _bump({names[tid]})")
+    return lines
 
 
 def _tail(trace: Trace, finals: list, outputs: Any, names: codegen.Namer) -> list[str]:

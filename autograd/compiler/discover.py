@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from .randomness import GENERATOR_TYPES
 
 _MAX_DEPTH = 4
 
@@ -26,6 +27,7 @@ class Found:
         self.names: list[str] = []
         self.optimizers: list[Any] = []
         self.modules: list[Any] = []
+        self.generators: list[tuple[str, Any]] = []  # random generators, watched while tracing
         self._seen: set[int] = set()
 
     def tensor(self, t: Tensor, name: str) -> None:
@@ -49,6 +51,9 @@ def discover(fn: Callable, extra: list[tuple[str, Any]]) -> Found:
             continue
         visited.add(id(obj))
         children: list[tuple[str, Any]] = []
+        if isinstance(obj, GENERATOR_TYPES):
+            found.generators.append((name, obj))
+            continue
         if isinstance(obj, Tensor):
             found.tensor(obj, name)
             continue
@@ -65,6 +70,7 @@ def discover(fn: Callable, extra: list[tuple[str, Any]]) -> Found:
         elif callable(getattr(obj, "named_parameters", None)):
             found.modules.append(obj)
             prefix = "" if name in ("self", "fn") else name + "."
+            _module_generators(found, obj, prefix)
             for pname, p in obj.named_parameters():
                 found.tensor(p, prefix + pname)
             named_buffers = getattr(obj, "named_buffers", None)
@@ -90,6 +96,15 @@ def discover(fn: Callable, extra: list[tuple[str, Any]]) -> Found:
         for child in reversed(children):
             stack.append((child[0], child[1], depth + 1))
     return found
+
+
+def _module_generators(found: Found, module: Any, prefix: str) -> None:
+    """A layer's own random generator (Dropout(generator=rng)), for the tracer to watch."""
+    submodules = module.named_modules() if callable(getattr(module, "named_modules", None)) else [("", module)]
+    for mname, m in submodules:
+        for aname, a in vars(m).items():
+            if isinstance(a, GENERATOR_TYPES):
+                found.generators.append((f"{prefix}{mname}.{aname}".strip("."), a))
 
 
 def _owner_name(name: str) -> str:

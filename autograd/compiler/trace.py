@@ -115,6 +115,8 @@ class Trace:
         self.shapes: dict[int, tuple[int, ...]] = {}
         self.adopted: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # value -> (outside array, its first values)
         self._adopted_ids: dict[int, TracerArray] = {}
+        self.inputs: dict[int, np.ndarray] = {}  # input value -> the outside array it records
+        self.bumps: dict[int, int] = {}  # input value -> how many times the step bumped its version
         self.phase = "forward"
         self.suspended = 0
         self._ids = itertools.count()
@@ -126,7 +128,16 @@ class Trace:
         self.root[tid] = tid if root is None else self.root[root]
         self.kinds[tid] = kind
         self.shapes[tid] = array.shape
+        if kind == "input":
+            self.inputs[tid] = array
         return t
+
+    def bumped(self, array: np.ndarray) -> None:
+        """`autograd.inplace.bump` was called on `array`: count it if it is (a view of) an outside array."""
+        if isinstance(array, TracerArray) and array._tid is not None and not self.suspended:
+            root = self.root[array._tid]
+            if root in self.inputs:
+                self.bumps[root] = self.bumps.get(root, 0) + 1
 
     def adopt(self, array: np.ndarray) -> TracerArray:
         """A plain array from outside that the step writes into (a scratch buffer): a value of the program."""
