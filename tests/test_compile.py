@@ -346,3 +346,52 @@ def test_numpy_of_a_traced_tensor_is_refused() -> None:
     with pytest.raises(TraceError, match=r"\.numpy\(\) of a traced tensor at .*the line the error names"):
         step(x)
     assert ag.Tensor.numpy.__name__ == "numpy"
+
+
+# ------------------------------------------------------------------ module modes are part of the guard
+
+
+def test_train_eval_train_each_matches_eager() -> None:
+    """BatchNorm1d normalises by the batch (and updates its running stats) in training, by the stats in eval."""
+
+    def make() -> tuple[nn.Module, Callable[..., Any]]:
+        ag.manual_seed(0)
+        # no bias before BatchNorm: its gradient is 0 in training, round-off noise that no rtol can compare
+        model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 1))
+        opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x: ag.Tensor) -> ag.Tensor:
+            opt.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    eager_model, eager_step = make()
+    model, step = make()
+    compiled = ag.compile(step)
+    x = ag.Tensor(np.random.default_rng(0).normal(size=(5, 3)))
+    for mode in ("train", "train", "eval", "eval", "train", "train", "eval"):
+        eager_model.train(mode == "train")
+        model.train(mode == "train")
+        close(eager_step(x).data, compiled(x).data)
+        assert_same_state(eager_model, model)
+        for name in ("running_mean", "running_var"):
+            close(getattr(eager_model[1], name).data, getattr(model[1], name).data)
+    assert sum(len(p) for p in compiled._programs.values()) == 2  # one per mode, each reused
+
+
+def test_dropout_mode_change_traces_again() -> None:
+    """A step traced with dropout in eval mode must not replay once the model trains: it traces, and is refused."""
+    model, x = _dropout_net(), ag.Tensor(np.ones((3, 2)))
+    model.eval()
+    step = ag.compile(lambda x: model(x).sum())
+    for _ in range(2):
+        close(step(x).data, model(x).sum().data)
+    model.train()
+    with pytest.raises(TraceError, match="random draw"):
+        step(x)
+    model[1].eval()  # a submodule's own flag counts too
+    close(step(x).data, model(x).sum().data)

@@ -59,16 +59,43 @@ def compile(fn: Callable | None = None, *, cache_limit: int = CACHE_LIMIT) -> An
 
 
 class Program:
-    """One traced signature: the generated function, its source, and what it reads and sets."""
+    """One traced signature: the generated function, its source, and what it reads and sets.
 
-    def __init__(self, run: Callable, source: str, leaves: list[Tensor], guard: tuple, trace: Trace,
+    `guard` is what the trace assumed about the outside: the shapes, dtypes, requires_grad and
+    grad-or-None of the tensors it read, and the `training` flag of every module it reached
+    (BatchNorm, Dropout... behave differently in eval mode). A call replays only when it holds.
+    """
+
+    def __init__(self, run: Callable, source: str, leaves: list[Tensor], modules: list[Any], trace: Trace,
                  instrs: list[Any], names: codegen.Namer) -> None:  # fmt: skip
-        self.run, self.source, self.leaves, self.guard = run, source, leaves, guard
+        self.run, self.source, self.leaves, self.modules = run, source, leaves, modules
+        self.guard = _guard_state(leaves, modules)
         self.trace, self.instrs, self.names = trace, instrs, names
+
+    def holds(self) -> bool:
+        """Whether the outside is still as the trace saw it (else the step must trace again)."""
+        return _guard_state(self.leaves, self.modules) == self.guard
 
 
 def _leaf_state(leaves: list[Tensor]) -> tuple:
     return tuple((t._data.shape, t._data.dtype, t._requires_grad, t._grad is None) for t in leaves)
+
+
+def _guard_state(leaves: list[Tensor], modules: list[Any]) -> tuple:
+    return _leaf_state(leaves), tuple(m.training for m in modules)
+
+
+def _all_modules(modules: list[Any]) -> list[Any]:
+    """Every module reachable from `modules` (their submodules too) that has a `training` flag, once each."""
+    out: list[Any] = []
+    seen: set[int] = set()
+    for m in modules:
+        subs = m.modules() if callable(getattr(m, "modules", None)) else [m]
+        for sub in subs:
+            if id(sub) not in seen and isinstance(getattr(sub, "training", None), bool):
+                seen.add(id(sub))
+                out.append(sub)
+    return out
 
 
 class CompiledStep:
@@ -77,7 +104,7 @@ class CompiledStep:
     def __init__(self, fn: Callable, cache_limit: int = CACHE_LIMIT):
         self.fn = fn
         self.cache_limit = cache_limit
-        self._programs: dict[Any, Program] = {}
+        self._programs: dict[Any, list[Program]] = {}  # signature -> its programs, one per guard state
         self._warned = False
         self._last: Program | None = None
         functools.update_wrapper(self, fn)
@@ -97,11 +124,12 @@ class CompiledStep:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         key = _signature(args, kwargs)
-        program = self._programs.get(key)
-        if program is not None and _leaf_state(program.leaves) == program.guard:
-            self._last = program
-            return program.run(*args, **kwargs)
-        if program is None and len(self._programs) >= self.cache_limit:
+        programs = self._programs.get(key, [])
+        for program in programs:
+            if program.holds():
+                self._last = program
+                return program.run(*args, **kwargs)
+        if sum(len(p) for p in self._programs.values()) >= self.cache_limit:
             if not self._warned:
                 warnings.warn(f"autograd.compile: {getattr(self.fn, '__name__', 'step')} was traced for "
                               f"{self.cache_limit} signatures already; running the others eagerly",
@@ -109,7 +137,7 @@ class CompiledStep:
                 self._warned = True
             return self.fn(*args, **kwargs)
         result, program = _trace(self.fn, args, kwargs)
-        self._programs[key] = program
+        self._programs.setdefault(key, []).append(program)
         self._last = program
         return result
 
@@ -218,7 +246,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
     bumps = [(trace.inputs[tid], n) for tid, n in trace.bumps.items()]
     for array, n in bumps:  # the outside arrays' versions, as eager's writes left them
         inplace.bump(array, n)
-    program = _generate(trace, holders, outputs, call_args, args, finals)
+    program = _generate(trace, holders, outputs, call_args, args, finals, _all_modules(found.modules))
     return _plain_result(result), program
 
 
@@ -377,7 +405,7 @@ def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list) 
 
 
 def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: list, args: tuple,
-              finals: list[tuple[str, Any, Any]]) -> Program:  # fmt: skip
+              finals: list[tuple[str, Any, Any]], modules: list[Any]) -> Program:  # fmt: skip
     """Write the program's source (inputs, one line per operation, what the caller sees) and compile it."""
     instrs, outputs, finals = _optimise(trace, holders, outputs, finals)
     names = codegen.Namer(trace)
@@ -434,7 +462,7 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
     code = builtins_compile(source, f"<compiled step {getattr(trace, 'name', '')}>", "exec")
     exec(code, namespace)
     guard_leaves = [h.tensor for h in holders if h.expr.startswith("T")]
-    return Program(namespace["step"], source, guard_leaves, _leaf_state(guard_leaves), trace, instrs, names)
+    return Program(namespace["step"], source, guard_leaves, modules, trace, instrs, names)
 
 
 def _bump_lines(trace: Trace, names: codegen.Namer, namespace: dict[str, Any]) -> list[str]:

@@ -196,6 +196,12 @@ class Trace:
 _active: list[Trace | None] = [None]
 
 
+def _has_tensor(values: Any) -> bool:
+    from ..tensor import Tensor
+
+    return any(isinstance(v, Tensor) for v in values)
+
+
 def active() -> Trace | None:
     """The trace being recorded now, unless recording is suspended (inside an opaque call)."""
     trace = _active[0]
@@ -260,6 +266,8 @@ class TracerArray(np.ndarray):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         out = kwargs.get("out")
+        if _has_tensor(inputs) or (out is not None and _has_tensor(out)):
+            return NotImplemented  # `array * tensor`: the Tensor's own __array_ufunc__ answers, as in eager
         trace = active()
         if out is not None and trace is not None and any(type(o) is np.ndarray for o in out):
             out = tuple(trace.adopt(o) if type(o) is np.ndarray else o for o in out)
@@ -284,6 +292,8 @@ class TracerArray(np.ndarray):
         return wrapped
 
     def __array_function__(self, func: Callable, types: Any, args: tuple, kwargs: dict) -> Any:
+        if any(not issubclass(t, np.ndarray) for t in types):
+            return NotImplemented  # a Tensor among the arguments: its own __array_function__ answers, as in eager
         name = func.__name__
         trace = active()
         if trace is not None and name in _READING_FUNCTIONS:
