@@ -188,12 +188,16 @@ def to_dot(
     show_backward: bool = False,
     grad: Any = None,
     group_modules: bool = False,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     max_nodes: int = 400,
     depth: int | None = None,
     highlight: Function | None = None,
 ) -> GraphPicture:
     """The graph that computed `roots`, as a graphviz.Digraph (`.source` is the DOT text).
+
+    Given a step compiled by `autograd.compile` (and called once) instead of tensors, the picture
+    is its program: one node per line of `step.source`, forward, backward and update in three
+    colours (see autograd/compiler/picture.py; only `rankdir` and `max_nodes` apply).
 
     show_data / show_grad: put values and gradients on tensor nodes. show_backward: also
     run a backward pass that changes no `.grad` (the graph must still exist: use
@@ -201,11 +205,15 @@ def to_dot(
     (`grad` as in backward, for a non-scalar root). group_modules: one box per nn module.
     depth: stop that many ops above the roots. highlight: an op node to outline in red.
     """
+    if len(roots) == 1 and _is_compiled_step(roots[0]):
+        from .compiler.picture import program_dot
+
+        return program_dot(roots[0], rankdir=rankdir or "TB", max_nodes=max_nodes)
     if not roots or not all(isinstance(r, Tensor) for r in roots):
-        raise TypeError("to_dot needs one or more Tensors to draw, e.g. to_dot(loss)")
+        raise TypeError("to_dot needs one or more Tensors (e.g. to_dot(loss)) or a compiled step (to_dot(step))")
     return draw(
         list(roots), show_data=show_data, show_grad=show_grad, show_backward=show_backward, grad=grad,
-        group_modules=group_modules, rankdir=rankdir, max_nodes=max_nodes, depth=depth, highlight=highlight,
+        group_modules=group_modules, rankdir=rankdir or "LR", max_nodes=max_nodes, depth=depth, highlight=highlight,
     ).dot  # fmt: skip
 
 
@@ -261,7 +269,7 @@ def draw(
 
 
 def render(root: Tensor | Iterable[Tensor], path: str | os.PathLike, format: str | None = None, **options: Any) -> Path:
-    """Draw the graph of `root` (a tensor, or several) to an svg, png or pdf file; see to_dot for options.
+    """Draw the graph of `root` (tensors, or a compiled step) to an svg, png or pdf file; see to_dot for options.
 
     The format comes from `format` or the file's suffix. The file is written atomically.
     Returns the path.
@@ -270,10 +278,16 @@ def render(root: Tensor | Iterable[Tensor], path: str | os.PathLike, format: str
     fmt = (format or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise ValueError(f"render: unknown format {fmt!r}; use one of {', '.join(FORMATS)} (or a path ending in one)")
-    roots = [root] if isinstance(root, Tensor) else list(root)
+    roots = [root] if isinstance(root, Tensor) or _is_compiled_step(root) else list(root)
     picture = to_dot(*roots, **options)
     data = _layout(picture.source, fmt)
     return write_atomically(path, lambda f: f.write(data))
+
+
+def _is_compiled_step(value: Any) -> bool:
+    from .compiler import CompiledStep
+
+    return isinstance(value, CompiledStep)
 
 
 # --------------------------------------------------------------------------- to_dot's steps
