@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TUTORIALS = ("01-chain-rule", "02-mnist-two-layer", "03-test-your-op", "04-inside-the-engine", "cnn")
+TUTORIALS = ("01-chain-rule", "02-mnist-two-layer", "03-test-your-op", "04-inside-the-engine", "cnn", "compile")
 
 for _module in ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python"):
     pytest.importorskip(_module, reason="the docs site needs the docs extra: pip install -e '.[docs]'")
