@@ -22,7 +22,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT / "docs" / "tutorials"
 EXPECTED = [
-    "01-chain-rule.md", "02-mnist-two-layer.md", "03-test-your-op.md", "04-inside-the-engine.md", "cnn.md",
+    "01-chain-rule.md",
+    "02-mnist-two-layer.md",
+    "03-test-your-op.md",
+    "04-inside-the-engine.md",
+    "cnn.md",
     "compile.md",
 ]
 PATHS = sorted(TUTORIALS.glob("*.md"))
