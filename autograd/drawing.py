@@ -206,9 +206,7 @@ def to_dot(
     depth: stop that many ops above the roots. highlight: an op node to outline in red.
     """
     if len(roots) == 1 and _is_compiled_step(roots[0]):
-        from .compiler.picture import program_dot
-
-        return program_dot(roots[0], rankdir=rankdir or "TB", max_nodes=max_nodes)
+        return roots[0].to_dot(rankdir=rankdir or "TB", max_nodes=max_nodes)
     if not roots or not all(isinstance(r, Tensor) for r in roots):
         raise TypeError("to_dot needs one or more Tensors (e.g. to_dot(loss)) or a compiled step (to_dot(step))")
     return draw(
@@ -285,9 +283,9 @@ def render(root: Tensor | Iterable[Tensor], path: str | os.PathLike, format: str
 
 
 def _is_compiled_step(value: Any) -> bool:
-    from .compiler import CompiledStep
-
-    return isinstance(value, CompiledStep)
+    """A step from `autograd.compile`, which draws its own program (the compiler builds on drawing, not the
+    reverse, so it is recognised by its method rather than imported)."""
+    return not isinstance(value, Tensor) and callable(getattr(value, "to_dot", None))
 
 
 # --------------------------------------------------------------------------- to_dot's steps

@@ -104,10 +104,18 @@ class CompiledStep:
     def __init__(self, fn: Callable, cache_limit: int = CACHE_LIMIT):
         self.fn = fn
         self.cache_limit = cache_limit
+
         self._programs: dict[Any, list[Program]] = {}  # signature -> its programs, one per guard state
         self._warned = False
         self._last: Program | None = None
         functools.update_wrapper(self, fn)
+
+    def to_dot(self, rankdir: str = "TB", max_nodes: int = 400) -> Any:
+        """The latest program as a picture: one node per line of `source`, forward, backward and update in three
+        colours (what `autograd.render(step, path)` draws)."""
+        from .picture import program_dot
+
+        return program_dot(self, rankdir=rankdir, max_nodes=max_nodes)
 
     @property
     def source(self) -> str:
