@@ -80,6 +80,11 @@ def explore(
             "explore: this tensor was not computed by recorded ops (it is a leaf, or was made under no_grad()), "
             "so there is no graph to step through; pass the result of a computation on tensors with requires_grad=True"
         )
+    if show_backward and grad is None and root.size != 1:
+        raise ValueError(
+            f"explore: the backward pass starts from a one-element tensor, this one has shape {root.shape}; "
+            f"explore a scalar such as the loss, pass grad= with shape {root.shape}, or show_backward=False"
+        )
     walk = drawing._Graph([root], None, WALK_LIMIT)
     if walk.freed:
         raise RuntimeError(

@@ -361,7 +361,7 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = []
-        if self._data.dtype != np.float64:
+        if self._data.dtype not in (get_default_dtype(), np.int64, np.bool_):  # PyTorch names other dtypes only
             extras.append(f"dtype={self._data.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{type(self.grad_fn).__name__}>")

@@ -48,3 +48,8 @@ def load_dataset(dataset: str, source: str = "auto", **kwargs: Any) -> tuple[tup
         return load_fashion_mnist(return_source=True, **kwargs)
     except DownloadError as e:  # say why and how to get the files, without a traceback
         raise SystemExit(str(e)) from e
+
+
+def duration(seconds: float) -> str:
+    """A duration for people: '34 ms' under a second, else '2.4 s'."""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"

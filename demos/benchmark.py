@@ -7,11 +7,13 @@ against hand-written numpy (the floor) and, when installed, its eager peers.
     python -m demos.benchmark --profile xor-step   # cProfile of our engine's step
 
 Workloads: mnist-step (float64, float32), xor-step, op-overhead, deep-chain, mlp-large,
-inference, numerical-gradient, memory and epoch (a pass over Fashion-MNIST's 60,000 training
-images, when the data is installed: the two-layer net with SGD, a 784-256-128-10 MLP with
-Adam). Every row is checked against the numpy floor on the same data before it is timed; every
-figure is a median with its spread; every row carries its ratio to the floor measured in the
-same run, and our engine's rows a target: a ratio to that floor, or for epochs PyTorch's time.
+cnn-step (nn.models.lenet, batch 64, Adam: a step against PyTorch's, its peak memory against
+its largest im2col matrix), inference, numerical-gradient, memory and epoch (a pass over
+Fashion-MNIST's 60,000 training images, when the data is installed: the two-layer net with
+SGD, a 784-256-128-10 MLP with Adam). Every row is checked against the numpy floor on the same
+data before it is timed; every figure is a median with its spread; every row carries its ratio
+to the floor measured in the same run, and our engine's rows a target: a ratio to that floor,
+or for epochs and cnn-step PyTorch's time.
 
 The BLAS thread count is fixed (one by default): this module sets OMP_NUM_THREADS,
 OPENBLAS_NUM_THREADS and MKL_NUM_THREADS before numpy is first imported, so nothing
@@ -35,9 +37,10 @@ DESCRIPTION = (
 )
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                     "NUMEXPR_NUM_THREADS")  # fmt: skip
-WORKLOADS = ("mnist-step", "xor-step", "op-overhead", "deep-chain", "mlp-large", "inference", "numerical-gradient",
-             "memory", "epoch")  # fmt: skip
-PROFILES = ("mnist-step", "mnist-step-float32", "xor-step", "op-overhead", "mlp-large", "inference", "adam-mlp")
+WORKLOADS = ("mnist-step", "xor-step", "op-overhead", "deep-chain", "mlp-large", "cnn-step", "inference",
+             "numerical-gradient", "memory", "epoch")  # fmt: skip
+PROFILES = ("mnist-step", "mnist-step-float32", "xor-step", "op-overhead", "mlp-large", "cnn-step", "inference",
+            "adam-mlp")  # fmt: skip
 
 
 def positive_int(text: str) -> int:

@@ -22,7 +22,7 @@ import numpy as np
 
 import autograd as ag
 import nn
-from demos._cli import DATASETS, add_data_options, load_dataset, positive_int
+from demos._cli import DATASETS, add_data_options, duration, load_dataset, positive_int
 from nn.models import lenet
 from nn.monitor import plot_history, progress
 
@@ -216,7 +216,7 @@ def train_and_report(args: argparse.Namespace) -> dict[str, Any]:
         history["test acc"].append(accuracy(model, x_test, t_test))
         print(
             f"epoch {epoch:3d}: loss {history['loss'][-1]:.4f}, train acc {history['train acc'][-1]:.4f}, "
-            f"test acc {history['test acc'][-1]:.4f} ({epoch_seconds[-1]:.1f} s training)"
+            f"test acc {history['test acc'][-1]:.4f} ({duration(epoch_seconds[-1])} training)"
         )
 
     total_s = time.perf_counter() - run_start
@@ -229,7 +229,7 @@ def train_and_report(args: argparse.Namespace) -> dict[str, Any]:
     print(f"({dataset}, {len(x_test):,} test images; best epoch {int(np.argmax(history['test acc'])) + 1}: "
           f"{max(history['test acc']):.4f})")  # fmt: skip
     print(
-        f"time per epoch: {np.median(epoch_seconds):.1f} s training (median); {total_s:.1f} s for {args.epochs} "
+        f"time per epoch: {duration(np.median(epoch_seconds))} training (median); {total_s:.1f} s for {args.epochs} "
         f"epochs with the accuracy measurements"
     )
     if not args.no_plot:

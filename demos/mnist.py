@@ -20,7 +20,7 @@ import numpy as np
 
 import autograd as ag
 import nn
-from demos._cli import DATASETS, add_data_options, load_dataset, positive_int
+from demos._cli import DATASETS, add_data_options, duration, load_dataset, positive_int
 from nn.models import TwoLayerNet
 from nn.monitor import plot_history, progress
 
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         history["test acc"].append(accuracy(model, x_test, t_test))
         print(
             f"epoch {epoch:3d}: loss {history['loss'][-1]:.4f}, train acc {history['train acc'][-1]:.4f}, "
-            f"test acc {history['test acc'][-1]:.4f} ({epoch_seconds[-1]:.1f} s training)"
+            f"test acc {history['test acc'][-1]:.4f} ({duration(epoch_seconds[-1])} training)"
         )
 
     total_s = time.perf_counter() - run_start
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"final test accuracy: {result['test_accuracy']:.4f} ({dataset}, {len(x_test):,} test images)")
     print(f"time per training step (forward, backward, update): {step_ms:.2f} ms")
     print(
-        f"time per epoch: {np.mean(epoch_seconds):.1f} s training; {total_s:.1f} s for {args.epochs} epochs "
+        f"time per epoch: {duration(np.mean(epoch_seconds))} training; {total_s:.1f} s for {args.epochs} epochs "
         f"with the accuracy measurements"
     )
 

@@ -68,41 +68,48 @@ def pair(name: str, value: Any, minimum: int) -> Pair:
 
 # The im2col matrices and their gradients are megabytes each. Fresh from the allocator every step,
 # their pages are new to the process, and faulting them in cost about 4 ms of LeNet's 10 ms step
-# (3,600 page faults a step). So the ops keep them in a small per-thread pool and reuse one once
-# nothing else refers to it: an array held only by the pool has the reference count measured below,
-# and every view of it (a reshape, a ctx's saved tensors, a user's reference) holds one more. Only
-# the ops' own intermediates come from here, never an output or a gradient.
+# (3,600 page faults a step). So the ops take them from a small per-thread pool of buffers and reuse
+# one once nothing else refers to it: a buffer held only by the pool has the reference count measured
+# below, and every array made from it (the view handed out, its reshapes, a ctx's saved tensors, a
+# user's reference to any of them) holds one more. Only the ops' own intermediates come from here,
+# never an output or a gradient.
 _WORK_MIN_BYTES = 1 << 17  # smaller arrays are cheap to allocate (and glibc reuses their pages anyway)
-_WORK_ARRAYS = 8  # arrays kept per thread: LeNet's step uses 4 at its peak
+_WORK_BUFFERS = 8  # buffers kept per thread: LeNet's step uses 4
 
 
-class _WorkArrays(threading.local):
+class _WorkBuffers(threading.local):
     def __init__(self) -> None:
-        self.arrays: list[np.ndarray] = []  # most recently used first
+        self.buffers: list[np.ndarray] = []  # flat uint8 buffers, most recently used first
 
 
-_work = _WorkArrays()
+_work = _WorkBuffers()
 _probe = [np.empty(0)]
-_UNREFERENCED = sys.getrefcount(_probe[0])  # an array that only a list holds, counted the way work_array counts
+_UNREFERENCED = sys.getrefcount(_probe[0])  # a buffer that only the pool's list holds, counted as work_array does
 del _probe
 
 
 def work_array(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """An uninitialised array of `shape` for an op's own use: a pooled one that nothing refers to any longer
-    (its old contents are garbage), else a new one, pooled when large. Never hand one out as a result."""
+    """An uninitialised array of `shape` for an op's own use (its contents are garbage): a view of the smallest
+    pooled buffer that fits (at most twice the size) and that nothing refers to any longer, else of a new
+    buffer, pooled when large. Never hand one out as an op's result."""
     dtype = np.dtype(dtype)
-    if math.prod(shape) * dtype.itemsize < _WORK_MIN_BYTES:
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes < _WORK_MIN_BYTES:
         return np.empty(shape, dtype)
-    arrays = _work.arrays
-    for i in range(len(arrays)):
-        if arrays[i].shape == shape and arrays[i].dtype == dtype and sys.getrefcount(arrays[i]) <= _UNREFERENCED:
-            found = arrays.pop(i)
-            arrays.insert(0, found)
-            return found
-    found = np.empty(shape, dtype)
-    arrays.insert(0, found)
-    del arrays[_WORK_ARRAYS:]  # the least recently used leave the pool (and live on while referenced)
-    return found
+    buffers = _work.buffers
+    best = -1
+    for i in range(len(buffers)):
+        size = buffers[i].nbytes
+        if nbytes <= size <= 2 * nbytes and sys.getrefcount(buffers[i]) <= _UNREFERENCED:
+            if best < 0 or size < buffers[best].nbytes:
+                best = i
+    if best >= 0:
+        buffer = buffers.pop(best)
+    else:
+        buffer = np.empty(nbytes, np.uint8)
+    buffers.insert(0, buffer)
+    del buffers[_WORK_BUFFERS:]  # the least recently used leave the pool (and live on while referenced)
+    return buffer[:nbytes].view(dtype).reshape(shape)
 
 
 def output_size(size: int, kernel: int, stride: int, padding: Pair, dilation: int) -> int:
@@ -167,17 +174,35 @@ def col2im(cols: np.ndarray, size: Pair, stride: Pair, dilation: Pair, out: np.n
 def _im2col(x: np.ndarray, kernel: Pair, geometry: Geometry) -> np.ndarray:
     """The im2col matrix of x, grouped: (N, groups, C // groups * kh * kw, OH * OW), contiguous: a work array
     (or x itself, for a 1 x 1 kernel that reads every element once)."""
-    view = windows(pad(x, geometry.padding), kernel, geometry.stride, geometry.dilation)
+    xp = pad(x, geometry.padding)
+    view = windows(xp, kernel, geometry.stride, geometry.dilation)
     n, c, kh, kw, oh, ow = view.shape
     g = geometry.groups
     if not view.flags.c_contiguous:
-        view = _copied(view, work_array(view.shape, view.dtype))
+        cols = work_array(view.shape, view.dtype)
+        if ow < _SHORT_ROWS and geometry.stride[0] == 1 and kw > 1:
+            view = _column_shifted(xp, kernel, geometry, ow)
+        np.copyto(cols, view)
+        view = cols
     return view.reshape(n, g, c // g * kh * kw, oh * ow)
 
 
-def _copied(view: np.ndarray, out: np.ndarray) -> np.ndarray:
-    np.copyto(out, view)
-    return out
+_SHORT_ROWS = 16  # output rows shorter than this are gathered in two steps (see _column_shifted)
+
+
+def _column_shifted(xp: np.ndarray, kernel: Pair, geometry: Geometry, ow: int) -> np.ndarray:
+    """The same windows as `windows(xp, ...)`, read from a copy of xp's columns shifted by each kernel column j,
+    T[n, c, j, h, q] = xp[n, c, h, q*sw + j*dw]: then each window's OH rows of OW are contiguous in T. With short
+    rows (LeNet's second layer: OW = 8) copying the windows row by row is mostly per-row overhead; this copy
+    plus one of OH * OW-long runs measured 1.4x faster."""
+    n, c, h, _ = xp.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, geometry.stride, geometry.dilation
+    s_n, s_c, s_h, s_w = xp.strides
+    shifted = work_array((n, c, kw, h, ow), xp.dtype)
+    np.copyto(shifted, as_strided(xp, shifted.shape, (s_n, s_c, s_w * dw, s_h, s_w * sw), writeable=False))
+    t_n, t_c, t_j, t_h, t_q = shifted.strides
+    oh = output_size(h, kh, sh, (0, 0), dh)
+    return as_strided(shifted, (n, c, kh, kw, oh, ow), (t_n, t_c, t_h * dh, t_j, t_h * sh, t_q), writeable=False)
 
 
 def _conv(x: np.ndarray, weight: np.ndarray, geometry: Geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -209,15 +234,31 @@ def _conv_input_grad(grad: np.ndarray, weight: np.ndarray, geometry: Geometry, i
     # batch axis last: one product per group, and col2im's additions then run over long contiguous rows
     # (OW * N elements), measured 1.6x faster than in NCHW order for LeNet's second layer
     rows = np.ascontiguousarray(grad.reshape(n, g, out_channels // g, oh * ow).transpose(1, 2, 3, 0))
-    cols = np.matmul(np.swapaxes(w, 1, 2), rows.reshape(g, out_channels // g, oh * ow * n),
-                     out=work_array((g, cg * kh * kw, oh * ow * n), grad.dtype))  # fmt: skip
+    rows = rows.reshape(g, out_channels // g, oh * ow * n)
+    w_t = np.swapaxes(w, 1, 2)  # (groups, C/g*kh*kw, O/g)
+    dtype = np.result_type(w, rows)
     (top, bottom), (left, right) = geometry.padding
     padded = (input_shape[2] + top + bottom, input_shape[3] + left + right)
-    summed = col2im(cols.reshape(g * cg, kh, kw, oh, ow, n), padded, geometry.stride, geometry.dilation,
-                    out=work_array((g * cg, *padded, n), grad.dtype))  # fmt: skip
-    result = np.empty(input_shape, dtype=grad.dtype)  # a new array: the gradient leaves this op
+    summed = work_array((g * cg, *padded, n), dtype)
+    # the columns (C*kh*kw, OH*OW*N), a block of channels at a time (see _COLUMN_BLOCK_BYTES)
+    per_channel = kh * kw * oh * ow * n * dtype.itemsize
+    step = max(1, min(cg, _COLUMN_BLOCK_BYTES // per_channel))
+    for group in range(g):
+        for c in range(0, cg, step):
+            k = min(step, cg - c)
+            cols = np.matmul(w_t[group, c * kh * kw : (c + k) * kh * kw], rows[group],
+                             out=work_array((k * kh * kw, oh * ow * n), dtype))  # fmt: skip
+            first = group * cg + c
+            col2im(cols.reshape(k, kh, kw, oh, ow, n), padded, geometry.stride, geometry.dilation,
+                   out=summed[first : first + k])  # fmt: skip
+    result = np.empty(input_shape, dtype=dtype)  # a new array: the gradient leaves this op
     np.copyto(result, crop(np.moveaxis(summed, 3, 0), geometry.padding))  # back to NCHW order
     return result
+
+
+# the input gradient's columns are made at most this much at a time: all of LeNet's at once (1 MB blocks
+# used a third less memory but measured slower), a bounded amount for larger layers
+_COLUMN_BLOCK_BYTES = 4 << 20
 
 
 def _conv_weight_grad(cols: np.ndarray, grad: np.ndarray, geometry: Geometry, weight_shape: tuple) -> np.ndarray:
@@ -227,7 +268,9 @@ def _conv_weight_grad(cols: np.ndarray, grad: np.ndarray, geometry: Geometry, we
     rows = grad.reshape(n, g, out_channels // g, -1)
     # a stacked product per batch item, then a sum over N: measured faster than one big product, which
     # would first copy cols into (C*kh*kw, N*P) order (BLAS reads the swapped axes in place)
-    return (rows @ np.swapaxes(cols, 2, 3)).sum(axis=0).reshape(weight_shape)
+    per_item = np.matmul(rows, np.swapaxes(cols, 2, 3), out=work_array((n, g, *rows.shape[2:3], cols.shape[2]),
+                                                                        np.result_type(rows, cols)))  # fmt: skip
+    return per_item.sum(axis=0).reshape(weight_shape)
 
 
 def _arrays(*values: Any) -> bool:
@@ -251,8 +294,11 @@ class Conv2dFunction(Op):
         # the im2col matrix is kept for the weight's gradient (only when that is wanted), so it is made once;
         # it is a work array, reused by a later call once this node (and every view of it) is gone
         ctx.save_for_backward(x, weight, cols if ctx.needs_input_grad[1] else None)
-        if bias is not None:
-            out += bias.reshape(1, -1, 1, 1)  # out is the new product: adding in place saves an output-sized array
+        if bias is None:
+            return out
+        if np.result_type(out, bias) != out.dtype:
+            return out + bias.reshape(1, -1, 1, 1)
+        out += bias.reshape(1, -1, 1, 1)  # out is the new product: adding in place saves an output-sized array
         return out
 
     @staticmethod

@@ -82,8 +82,11 @@ def _route(grad: np.ndarray, offset: np.ndarray, kernel: Pair, geometry: Geometr
     (top, bottom), (left, right) = geometry.padding
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     n, c, oh, ow = grad.shape
-    out = np.zeros((n, c, shape[2] + top + bottom, shape[3] + left + right), dtype=grad.dtype)
+    size = (n, c, shape[2] + top + bottom, shape[3] + left + right)
     finite = bool(np.isfinite(grad).all())  # then grad * mask is exact (inf * 0 would be nan), and 10x faster
+    if finite and (sh, sw) == kernel and (dh, dw) == (1, 1):
+        return crop(_route_tiled(grad, offset, kernel, size), geometry.padding)
+    out = np.zeros(size, dtype=grad.dtype)
     zero = np.zeros((), dtype=grad.dtype)
     for k, i, j in _offsets(kernel):
         won = offset == k
@@ -91,6 +94,22 @@ def _route(grad: np.ndarray, offset: np.ndarray, kernel: Pair, geometry: Geometr
             grad * won if finite else np.where(won, grad, zero)
         )
     return crop(out, geometry.padding)
+
+
+def _route_tiled(grad: np.ndarray, offset: np.ndarray, kernel: Pair, size: tuple) -> np.ndarray:
+    """`_route` for windows that tile the input (stride = kernel, no dilation) and a finite grad: each kernel
+    offset's share written straight into its strided slice of a new array, so every element is written once
+    (no zeros first, no additions)."""
+    oh, ow = grad.shape[2:]
+    kh, kw = kernel
+    out = np.empty(size, dtype=grad.dtype)
+    out[:, :, oh * kh :] = 0  # rows and columns that no window reaches
+    out[:, :, :, ow * kw :] = 0
+    won = np.empty(offset.shape, dtype=bool)
+    for k, i, j in _offsets(kernel):
+        np.equal(offset, k, out=won)
+        np.multiply(grad, won, out=out[:, :, i : i + kh * oh : kh, j : j + kw * ow : kw])
+    return out
 
 
 def _flat_index(offset: np.ndarray, kernel: Pair, geometry: Geometry, shape: tuple) -> np.ndarray:
@@ -233,7 +252,7 @@ def _geometry(
 
 def max_pool2d(
     input: Any, kernel_size: int | Pair, stride: int | Pair | None = None, padding: int | Pair = 0,
-    dilation: int | Pair = 1,
+    dilation: int | Pair = 1, ceil_mode: bool = False, return_indices: bool = False,
 ) -> Tensor:  # fmt: skip
     """The maximum of each kernel_size window, moved by `stride` (default: the kernel size) over the input
     (N, C, H, W) padded with -inf. The gradient goes to the first maximum of each window, as in PyTorch.
@@ -242,6 +261,7 @@ def max_pool2d(
     tensor([[[[ 5.,  7.],
           [13., 15.]]]])
     """
+    _not_supported("max_pool2d", ceil_mode=ceil_mode, return_indices=return_indices)
     x, unbatched = _batched("max_pool2d", input)
     kernel, geometry = _geometry("max_pool2d", x, kernel_size, stride, padding, dilation)
     out = MaxPool2dFunction.apply(x, kernel=kernel, geometry=geometry)
@@ -250,24 +270,41 @@ def max_pool2d(
 
 def avg_pool2d(
     input: Any, kernel_size: int | Pair, stride: int | Pair | None = None, padding: int | Pair = 0,
-    count_include_pad: bool = True,
+    ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None,
 ) -> Tensor:  # fmt: skip
     """The mean of each kernel_size window, moved by `stride` (default: the kernel size) over the input
     (N, C, H, W) padded with zeros; with count_include_pad=True (PyTorch's default) the padding counts in
-    the average, else each window is divided by its number of input elements.
+    the average, else each window is divided by its number of input elements; `divisor_override` divides
+    every window by that number instead.
 
     >>> avg_pool2d(ag.ones(1, 1, 2, 2), 2, padding=1)
     tensor([[[[0.25, 0.25],
           [0.25, 0.25]]]])
     """
+    _not_supported("avg_pool2d", ceil_mode=ceil_mode)
     x, unbatched = _batched("avg_pool2d", input)
     kernel, geometry = _geometry("avg_pool2d", x, kernel_size, stride, padding)
     divisor: Any = kernel[0] * kernel[1]
-    if not count_include_pad and any(p for side in geometry.padding for p in side):
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, int) or divisor_override <= 0:
+            raise ValueError(f"avg_pool2d: divisor_override must be a positive int or None, got {divisor_override!r}")
+        divisor = divisor_override
+    elif not count_include_pad and any(p for side in geometry.padding for p in side):
         ones = np.ones((1, 1, *x.shape[2:]))
         divisor = _avg_pool(ones, kernel, geometry, 1)[0, 0]  # how many input elements each window holds
     out = AvgPool2dFunction.apply(x, kernel=kernel, geometry=geometry, divisor=divisor)
     return out.squeeze(0) if unbatched else out
+
+
+def _not_supported(op: str, **options: bool) -> None:
+    """A clear error for PyTorch's pooling options this module does not implement, when they are switched on."""
+    for name, value in options.items():
+        if value:
+            raise NotImplementedError(
+                f"{op}: {name}=True is not supported (only {name}=False); "
+                + ("pad the input so the windows fit instead" if name == "ceil_mode" else
+                   "compute the arg-max positions with tensor.argmax over the windows instead")
+            )  # fmt: skip
 
 
 def adaptive_avg_pool2d(input: Any, output_size: int | tuple[int | None, int | None]) -> Tensor:
@@ -307,9 +344,10 @@ class MaxPool2d(Module):
 
     def __init__(
         self, kernel_size: int | Pair, stride: int | Pair | None = None, padding: int | Pair = 0,
-        dilation: int | Pair = 1,
+        dilation: int | Pair = 1, return_indices: bool = False, ceil_mode: bool = False,
     ) -> None:  # fmt: skip
         super().__init__()
+        _not_supported("MaxPool2d", ceil_mode=ceil_mode, return_indices=return_indices)
         self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
         self.stride = kernel_size if stride is None else stride
 
@@ -331,14 +369,19 @@ class AvgPool2d(Module):
 
     def __init__(
         self, kernel_size: int | Pair, stride: int | Pair | None = None, padding: int | Pair = 0,
-        count_include_pad: bool = True,
+        ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None,
     ) -> None:  # fmt: skip
         super().__init__()
+        _not_supported("AvgPool2d", ceil_mode=ceil_mode)
         self.kernel_size, self.padding, self.count_include_pad = kernel_size, padding, count_include_pad
         self.stride = kernel_size if stride is None else stride
+        self.divisor_override = divisor_override
 
     def forward(self, x: Any) -> Tensor:
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        return avg_pool2d(
+            x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad,
+            divisor_override=self.divisor_override,
+        )  # fmt: skip
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

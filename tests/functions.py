@@ -1,8 +1,29 @@
-"""Custom Functions shared by the test files."""
+"""Custom Functions shared by the test files, and the walk that finds the library's own."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import autograd as ag
+import nn
+
+
+def library_functions() -> list[type]:
+    """The Function subclasses defined in autograd and nn (not the test toolkit's) with a backward of their own,
+    sorted by module and name; every module of both packages is imported first so none is missed."""
+    for package in (ag, nn):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if ".testing" not in module.name and ".datasets" not in module.name:
+                importlib.import_module(module.name)
+    found, stack = set(), list(ag.Function.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        library = cls.__module__.split(".")[0] in ("autograd", "nn") and ".testing" not in cls.__module__
+        if library and cls.backward is not ag.Function.backward:  # not an abstract base such as Op
+            found.add(cls)
+    return sorted(found, key=lambda c: (c.__module__, c.__qualname__))
 
 
 class CubeWithConstantDerivative(ag.Function):

@@ -156,3 +156,38 @@ def test_importing_the_benchmark_leaves_numpy_unloaded() -> None:
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cnn_step_rows_are_checked_against_the_floor_with_targets_against_pytorch_and_im2col(smoke: Any) -> None:
+    doc, _ = smoke
+    steps = [r for r in doc["rows"] if r["workload"] == "cnn-step float32"]
+    assert [r["kind"] for r in steps] == ["floor", "engine"]
+    assert steps[0]["engine"] == "numpy im2col" and steps[0]["ratio"] == 1.0
+    ours = steps[1]
+    assert ours["target"] == "≤ 2x PyTorch" and ours["check"]["passed"] and ours["median"] > 0
+    assert ours["met"] is None  # no PyTorch row in this run: shown, not judged
+    (memory,) = [r for r in doc["rows"] if r["workload"] == "memory: cnn-step peak"]
+    assert memory["unit"] == "B" and memory["target"] == f"≤ {workloads.CNN_MEMORY_TARGET:g}x the largest im2col"
+    assert memory["met"] is True and memory["median"] > workloads.im2col_bytes(workloads.cnn_problem())
+
+
+def test_the_cnn_floor_agrees_with_our_lenet_on_loss_gradients_and_parameters() -> None:
+    from demos.bench import seedgrad_rows
+
+    p = workloads.cnn_problem(batch=8)
+    reference = numpy_ref.lenet_minimal(p).check()
+    assert {"loss", "grad conv1.weight", "conv1.weight", "fc2.bias"} <= set(reference)
+    assert compare(reference, seedgrad_rows.cnn_lenet(p).check(), 1e-4).passed
+    broken = dict(reference, **{"grad conv2.weight": reference["grad conv2.weight"] * 1.001})
+    assert not compare(reference, broken, 1e-4).passed
+
+
+def test_against_pytorch_takes_a_factor() -> None:
+    def row(engine: str, kind: str, seconds: float) -> Row:
+        return Row("cnn", engine, kind, "s", CheckResult(True, 0.0, 0.0, ""), Stats.of([seconds]))
+
+    rows = [row("numpy", "floor", 1.0), row("ours", "engine", 3.0), row("PyTorch", "peer", 2.0)]
+    workloads._against_pytorch(rows, 2.0)
+    assert (rows[1].target, rows[1].met, rows[1].achieved) == ("≤ 2x PyTorch", True, "1.50x PyTorch")
+    workloads._against_pytorch(rows, 1.2)
+    assert (rows[1].met, rows[1].miss) == (False, "1.50x PyTorch")

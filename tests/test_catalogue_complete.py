@@ -3,15 +3,13 @@ must appear in the graph (or the recorded gradient graph) of some entry in tests
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
 import numpy as np
 
 import autograd as ag
-import nn
 from autograd.function import Function
+from tests.functions import library_functions
 from tests.op_catalogue import CATALOGUE
 from tests.test_ops import example
 
@@ -21,22 +19,6 @@ EXEMPT = {
     # (passed through and cast back) is checked in tests/test_porting_tensor.py::test_conversions
     "Cast",
 }
-
-
-def _library_functions() -> set[type]:
-    """The Function subclasses defined in autograd and nn that have a backward of their own."""
-    for package in (ag, nn):
-        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            if ".testing" not in module.name and ".datasets" not in module.name:
-                importlib.import_module(module.name)
-    found, stack = set(), list(Function.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        library = cls.__module__.split(".")[0] in ("autograd", "nn")
-        if library and cls.backward is not Function.backward:
-            found.add(cls)
-    return found
 
 
 def _nodes(t: Any) -> set[type]:
@@ -70,7 +52,7 @@ def _exercised() -> set[type]:
 
 
 def test_every_library_op_has_a_property_test() -> None:
-    library = _library_functions()
+    library = set(library_functions())
     assert len(library) > 40  # the walk really found the ops
     missing = {cls.__qualname__ for cls in library - _exercised()} - EXEMPT
     assert not missing, f"ops with no entry in tests/op_catalogue.py: {sorted(missing)}"

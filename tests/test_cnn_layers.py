@@ -448,3 +448,163 @@ def test_a_lenet_trains_on_a_tiny_problem() -> None:
     assert loss.item() < 0.3 * first
     model.eval()
     assert (model(ag.tensor(x)).argmax(-1).numpy() == y).mean() >= 0.9
+
+
+# ---------------------------------------------------------------- work buffers (nn.convolution.work_array)
+
+
+def _lenet_step(model: nn.Module, x: ag.Tensor, t: ag.Tensor) -> tuple[float, dict[str, np.ndarray]]:
+    model.zero_grad()
+    loss = nn.CrossEntropyLoss()(model(x), t)
+    loss.backward()
+    return loss.item(), {k: p.grad.data.copy() for k, p in model.named_parameters()}
+
+
+def _lenet_batch() -> tuple[nn.Module, ag.Tensor, ag.Tensor]:
+    rng = np.random.default_rng(3)
+    model = nn.models.lenet(generator=np.random.default_rng(4))
+    return model, ag.tensor(rng.random((16, 1, 28, 28), dtype=np.float32)), ag.tensor(rng.integers(0, 10, 16))
+
+
+def test_work_buffers_leave_repeated_steps_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same step twice gives the same loss and gradients bit for bit, with the buffers reused in between, and
+    the same as with no pooling at all."""
+    from nn import convolution
+
+    model, x, t = _lenet_batch()
+    first = _lenet_step(model, x, t)
+    pooled = {id(b) for b in convolution._work.buffers}
+    second = _lenet_step(model, x, t)
+    assert pooled and {id(b) for b in convolution._work.buffers} == pooled  # reused, none made anew
+    monkeypatch.setattr(convolution, "_WORK_MIN_BYTES", 1 << 62)  # nothing pooled
+    unpooled = _lenet_step(model, x, t)
+    for got in (second, unpooled):
+        assert got[0] == first[0]
+        for k, g in first[1].items():
+            np.testing.assert_array_equal(got[1][k], g, err_msg=k)
+
+
+def test_a_retained_graph_keeps_its_buffers_while_other_steps_run() -> None:
+    """A graph kept for a second backward holds its im2col matrices; steps in between get other buffers."""
+    model, x, t = _lenet_batch()
+    loss = nn.CrossEntropyLoss()(model(x), t)
+    loss.backward(retain_graph=True)
+    once = {k: p.grad.data.copy() for k, p in model.named_parameters()}
+    rng = np.random.default_rng(5)
+    for _ in range(2):  # other batches through the same layers: they would overwrite shared buffers
+        _lenet_step(model, ag.tensor(rng.random((16, 1, 28, 28), dtype=np.float32)), t)
+    model.zero_grad()
+    loss.backward()
+    for k, p in model.named_parameters():
+        np.testing.assert_allclose(p.grad.data, once[k], rtol=1e-6, atol=1e-7, err_msg=k)
+
+
+def test_outputs_and_gradients_never_share_memory_with_work_buffers() -> None:
+    from nn import convolution
+
+    rng = np.random.default_rng(6)
+    x = ag.tensor(rng.random((8, 4, 20, 20), dtype=np.float32), requires_grad=True)
+    w = ag.tensor(rng.random((6, 4, 5, 5), dtype=np.float32), requires_grad=True)
+    out = F.conv2d(x, w, ag.tensor(np.zeros(6, np.float32), requires_grad=True))
+    (out * out).sum().backward()
+    buffers = convolution._work.buffers
+    assert buffers
+    for array in (out.data, x.grad.data, w.grad.data):
+        assert not any(np.shares_memory(array, b) for b in buffers)
+
+
+def test_a_referenced_work_array_is_not_handed_out_again() -> None:
+    from nn.convolution import work_array
+
+    a = work_array((300, 300), np.float32)
+    view = a.reshape(-1)[10:]  # any array made from it keeps the buffer taken
+    del a
+    b = work_array((300, 300), np.float32)
+    assert not np.shares_memory(view, b)
+    del view, b
+    c = work_array((300, 300), np.float32)
+    d = work_array((300, 300), np.float32)
+    assert not np.shares_memory(c, d)
+    assert work_array((3, 3), np.float32).base is None  # small arrays are not pooled
+
+
+def test_double_backward_through_a_convolution_with_work_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Second derivatives (create_graph) come out the same twice with the buffers reused, and without them."""
+    from nn import convolution
+
+    rng = np.random.default_rng(7)
+    xv, wv = rng.standard_normal((8, 4, 24, 24)), rng.standard_normal((5, 4, 3, 3))  # 1.1 MB of columns: pooled
+
+    def second_derivative() -> np.ndarray:
+        x, w = _t(xv), _t(wv)
+        (gx,) = ag.grad((F.conv2d(x, w) ** 2).sum(), [x], create_graph=True)
+        (gw,) = ag.grad((gx * gx).sum(), [w])
+        return gw.data
+
+    first, second = second_derivative(), second_derivative()
+    monkeypatch.setattr(convolution, "_WORK_MIN_BYTES", 1 << 62)
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(first, second_derivative())
+
+
+def test_the_input_gradient_in_column_blocks_equals_all_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nn import convolution
+
+    rng = np.random.default_rng(8)
+    xv, wv = rng.standard_normal((4, 6, 11, 11)), rng.standard_normal((6, 3, 3, 3))
+
+    def input_grad() -> np.ndarray:
+        x = _t(xv)
+        (F.conv2d(x, _t(wv), stride=2, padding=1, groups=2) ** 2).sum().backward()
+        return x.grad.data
+
+    whole = input_grad()
+    monkeypatch.setattr(convolution, "_COLUMN_BLOCK_BYTES", 1)  # one channel at a time
+    np.testing.assert_allclose(input_grad(), whole, rtol=1e-12)
+
+
+def test_two_step_gather_equals_the_windows() -> None:
+    """Short output rows are gathered through column-shifted copies; the columns are the windows themselves."""
+    from nn.convolution import Geometry, _im2col, windows
+
+    x = np.random.default_rng(9).standard_normal((2, 3, 13, 12))
+    for stride, dilation in (((1, 1), (1, 1)), ((1, 2), (2, 1))):
+        geometry = Geometry(stride, ((0, 0), (0, 0)), dilation)
+        expected = windows(x, (3, 4), stride, dilation)
+        n, c, kh, kw, oh, ow = expected.shape
+        np.testing.assert_array_equal(_im2col(x, (3, 4), geometry), expected.reshape(n, 1, c * kh * kw, oh * ow))
+
+
+def test_max_pool_gradient_of_tiling_windows_on_odd_sizes() -> None:
+    """Windows that tile the input (stride = kernel) write each share in place; rows and columns no window
+    reaches get 0. Against an index-based scatter."""
+    from nn.pooling import _flat_index, _max_pool, _route
+
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((2, 3, 7, 9))
+    geometry = nn.convolution.Geometry((2, 3), ((0, 0), (0, 0)), (1, 1))
+    _, offset = _max_pool(x, (2, 3), geometry)
+    grad = rng.standard_normal(offset.shape)
+    expected = np.zeros(x.size)
+    np.add.at(expected, _flat_index(offset, (2, 3), geometry, x.shape).ravel(), grad.ravel())
+    np.testing.assert_array_equal(_route(grad, offset, (2, 3), geometry, x.shape), expected.reshape(x.shape))
+
+
+def test_pooling_takes_pytorchs_options_and_refuses_the_unsupported_ones_clearly() -> None:
+    x = _t(np.arange(16.0).reshape(1, 1, 4, 4))
+    # ceil_mode=False and return_indices=False are PyTorch's defaults, often written out: accepted
+    pooled = nn.MaxPool2d(2, ceil_mode=False, return_indices=False)(x)
+    np.testing.assert_array_equal(pooled.data, [[[[5, 7], [13, 15]]]])
+    np.testing.assert_array_equal(nn.AvgPool2d(2, ceil_mode=False)(x).data, [[[[2.5, 4.5], [10.5, 12.5]]]])
+    # divisor_override divides every window's sum by that number: (0 + 1 + 4 + 5) / 2 = 5
+    np.testing.assert_array_equal(F.avg_pool2d(x, 2, divisor_override=2).data, [[[[5, 9], [21, 25]]]])
+    for make, option in [
+        (lambda: nn.MaxPool2d(2, ceil_mode=True), "ceil_mode=True is not supported"),
+        (lambda: nn.MaxPool2d(2, return_indices=True), "return_indices=True is not supported"),
+        (lambda: F.max_pool2d(x, 2, ceil_mode=True), "ceil_mode=True is not supported"),
+        (lambda: nn.AvgPool2d(2, ceil_mode=True), "ceil_mode=True is not supported"),
+    ]:
+        with pytest.raises(NotImplementedError, match=option):
+            make()
+    with pytest.raises(ValueError, match="divisor_override must be a positive int"):
+        F.avg_pool2d(x, 2, divisor_override=0)

@@ -236,3 +236,11 @@ def test_pictures_leave_every_grad_as_it_was(tmp_path: Path) -> None:
     np.testing.assert_array_equal(x.grad.data, before["x"])
     np.testing.assert_array_equal(a.grad.data, before["a"])
     np.testing.assert_allclose(a.grad.data, 2 * np.exp([1.0, 2.0]))  # d(sum a²)/da = 2a, once
+
+
+def test_a_non_scalar_root_needs_grad_or_forward_only() -> None:
+    y = ag.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(ValueError, match=r"explore: the backward pass starts from a one-element tensor.*shape \(2,\)"):
+        ag.explore(y)
+    assert "<svg" in ag.explore(y, grad=np.ones(2)).html
+    assert "<svg" in ag.explore(y, show_backward=False).html

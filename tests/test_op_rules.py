@@ -3,28 +3,9 @@ backprop explorer shows beside the words of its docstring; a user's Function has
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 import autograd as ag
-import nn
 from autograd.function import Function, Op
-
-
-def _library_functions() -> list[type]:
-    """The concrete Function subclasses defined in autograd and nn (not the test toolkit's)."""
-    for package in (ag, nn):
-        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            if ".testing" not in module.name and ".datasets" not in module.name:
-                importlib.import_module(module.name)
-    found, stack = set(), list(Function.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        library = cls.__module__.split(".")[0] in ("autograd", "nn") and ".testing" not in cls.__module__
-        if library and cls.backward is not Function.backward:  # not an abstract base such as Op
-            found.add(cls)
-    return sorted(found, key=lambda c: (c.__module__, c.__qualname__))
+from tests.functions import library_functions
 
 
 def _defining(cls: type, name: str) -> type:
@@ -33,7 +14,7 @@ def _defining(cls: type, name: str) -> type:
 
 
 def test_every_library_op_states_its_rule() -> None:
-    library = _library_functions()
+    library = library_functions()
     assert len(library) > 40  # the walk really found the ops
     assert Op not in library
     missing = [c.__qualname__ for c in library if not (isinstance(c.rule, str) and c.rule.strip())]

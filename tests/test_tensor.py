@@ -288,6 +288,20 @@ def test_repr_of_result() -> None:
     assert "3." in r and "6." in r
 
 
+def test_repr_names_the_dtype_where_pytorch_does() -> None:
+    """PyTorch leaves out the default float dtype, int64 and bool, and names every other dtype."""
+    assert repr(ag.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(ag.tensor([1, 2], dtype=ag.int32)) == "tensor([1, 2], dtype=int32)"
+    assert "dtype" not in repr(ag.tensor([True, False]))
+    previous = ag.get_default_dtype()
+    try:
+        ag.set_default_dtype(ag.float32)
+        assert repr(ag.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+        assert repr(ag.tensor([1.0, 2.0], dtype=ag.float64)) == "tensor([1., 2.], dtype=float64)"
+    finally:
+        ag.set_default_dtype(previous)
+
+
 def test_repr_shows_dtype_and_name() -> None:
     r = repr(Tensor(np.array([0.5, 1.0], dtype=np.float32), name="weights"))
     assert "float32" in r

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .problems import CHAIN_CYCLE, ChainProblem, EpochProblem, Impl, NetProblem
+from .problems import CHAIN_CYCLE, ChainProblem, CnnProblem, EpochProblem, Impl, NetProblem
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -183,6 +183,82 @@ def epoch_minimal(p: EpochProblem) -> Impl:
         return dict(zip(p.grad_keys(), trained))
 
     return Impl(check, epoch)
+
+
+def _conv_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A 5x5 'valid' convolution (PyTorch's cross-correlation) by one tensordot over x's windows; and the windows."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, W.shape[2:], axis=(2, 3))  # (N, C, OH, OW, kh, kw)
+    out = np.tensordot(windows, W, axes=([1, 4, 5], [1, 2, 3]))  # (N, OH, OW, O)
+    return out.transpose(0, 3, 1, 2) + b.reshape(1, -1, 1, 1), windows
+
+
+def _conv_input_grad(dout: np.ndarray, W: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The convolution's gradient for its input: each kernel offset's share added where it was read."""
+    dx = np.zeros(shape, dtype=dout.dtype)
+    oh, ow = dout.shape[2:]
+    for i in range(W.shape[2]):
+        for j in range(W.shape[3]):
+            dx[:, :, i : i + oh, j : j + ow] += np.einsum("nopq,oc->ncpq", dout, W[:, :, i, j])
+    return dx
+
+
+def _max_pool2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """2x2 max-pooling, and a mask of the element that won each window (the first maximum, as PyTorch)."""
+    n, c, h, w = x.shape
+    blocks = x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2, w // 2, 4)
+    first = blocks.argmax(axis=-1)
+    mask = np.arange(4) == first[..., None]
+    return np.take_along_axis(blocks, first[..., None], axis=-1)[..., 0], mask
+
+
+def _unpool2(d: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    n, c, oh, ow = d.shape
+    spread = (d[..., None] * mask).reshape(n, c, oh, ow, 2, 2).transpose(0, 1, 2, 4, 3, 5)
+    return spread.reshape(n, c, 2 * oh, 2 * ow)
+
+
+def _lenet_gradients(w: dict[str, np.ndarray], x: np.ndarray, t: np.ndarray) -> tuple[Any, dict[str, np.ndarray]]:
+    """LeNet's loss and gradients by hand: conv, ReLU, pool, conv, ReLU, pool, linear, ReLU, linear, cross-entropy."""
+    a1, win1 = _conv_forward(x, w["conv1.weight"], w["conv1.bias"])
+    h1 = np.maximum(a1, 0)
+    p1, mask1 = _max_pool2(h1)
+    a2, win2 = _conv_forward(p1, w["conv2.weight"], w["conv2.bias"])
+    h2 = np.maximum(a2, 0)
+    p2, mask2 = _max_pool2(h2)
+    f = p2.reshape(len(x), -1)
+    a3 = f @ w["fc1.weight"].T + w["fc1.bias"]
+    h3 = np.maximum(a3, 0)
+    loss, dy = _softmax_cross_entropy(h3 @ w["fc2.weight"].T + w["fc2.bias"], t, np.arange(len(t)))
+    g = {"fc2.weight": dy.T @ h3, "fc2.bias": dy.sum(axis=0)}
+    da3 = (dy @ w["fc2.weight"]) * (a3 > 0)
+    g["fc1.weight"], g["fc1.bias"] = da3.T @ f, da3.sum(axis=0)
+    da2 = _unpool2((da3 @ w["fc1.weight"]).reshape(p2.shape), mask2) * (a2 > 0)
+    g["conv2.weight"] = np.tensordot(da2, win2, axes=([0, 2, 3], [0, 2, 3]))
+    g["conv2.bias"] = da2.sum(axis=(0, 2, 3))
+    da1 = _unpool2(_conv_input_grad(da2, w["conv2.weight"], p1.shape), mask1) * (a1 > 0)
+    g["conv1.weight"] = np.tensordot(da1, win1, axes=([0, 2, 3], [0, 2, 3]))
+    g["conv1.bias"] = da1.sum(axis=(0, 2, 3))
+    return loss, g
+
+
+def lenet_minimal(p: CnnProblem) -> Impl:
+    """One training step of LeNet by hand (windows by sliding_window_view, products by tensordot) with PyTorch's
+    Adam: the cnn-step floor. `check` gives the first step's loss and gradients and the parameters after it."""
+    params = p.copy_params()
+    names = list(params)
+    update = adam_update([params[k] for k in names], p.lr)
+
+    def step() -> Any:
+        loss, grads = _lenet_gradients(params, p.x, p.t)
+        update([grads[k] for k in names])
+        return loss
+
+    def check() -> dict[str, Any]:
+        loss, grads = _lenet_gradients(params, p.x, p.t)
+        update([grads[k] for k in names])
+        return {"loss": loss, **{f"grad {k}": grads[k] for k in names}, **{k: params[k].copy() for k in names}}
+
+    return Impl(check, step)
 
 
 def forward_minimal(p: NetProblem) -> Impl:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .problems import ChainProblem, EpochProblem, Impl, NetProblem
+from .problems import ChainProblem, CnnProblem, EpochProblem, Impl, NetProblem
 
 
 @dataclass
@@ -101,6 +101,33 @@ def torch_epoch(torch: Any, p: EpochProblem) -> Impl:
         return result
 
     return Impl(check, epoch)
+
+
+def torch_cnn(torch: Any, p: CnnProblem) -> Impl:
+    """LeNet as torch.nn layers with the problem's weights, CrossEntropyLoss and torch.optim.Adam."""
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 5), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 64), nn.ReLU(), nn.Linear(64, 10))  # fmt: skip
+    names = list(p.params)  # the same parameters in the same order, under lenet()'s names
+    model.load_state_dict(dict(zip(model.state_dict(), (torch.from_numpy(v.copy()) for v in p.params.values()))))
+    optimizer = torch.optim.Adam(model.parameters(), lr=p.lr)
+    loss_fn = nn.CrossEntropyLoss()
+    x, t = torch.from_numpy(p.x), torch.from_numpy(p.t)
+
+    def step() -> Any:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), t)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    def check() -> dict[str, Any]:
+        loss = step()
+        params = list(model.parameters())
+        grads = {f"grad {k}": v.grad.numpy().copy() for k, v in zip(names, params)}
+        return {"loss": loss.item(), **grads, **{k: v.detach().numpy().copy() for k, v in zip(names, params)}}
+
+    return Impl(check, step)
 
 
 def torch_inference(torch: Any, p: NetProblem) -> Impl:
@@ -404,7 +431,8 @@ def jax_chain(jax: Any, p: ChainProblem) -> Impl:
 
 PEERS = [
     Peer("PyTorch", "torch==2.13.0", _load_torch,
-         {"net": torch_net, "inference": torch_inference, "chain": torch_chain, "epoch": torch_epoch}),
+         {"net": torch_net, "inference": torch_inference, "chain": torch_chain, "epoch": torch_epoch,
+          "cnn": torch_cnn}),
     Peer("DeZero", "dezero", _load_dezero,
          {"net": dezero_net, "inference": dezero_inference, "chain": dezero_chain}),
     Peer("MyGrad", "mygrad", _load_mygrad,

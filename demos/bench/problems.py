@@ -141,6 +141,47 @@ def epoch_problem(images: np.ndarray, labels: np.ndarray, net: str, dtype: Any, 
                         check_steps=check_steps)  # fmt: skip
 
 
+@dataclass
+class CnnProblem:
+    """LeNet (nn.models.lenet: conv 1->8 5x5, ReLU, max-pool 2, conv 8->16 5x5, ReLU, max-pool 2, 256-64-10) on one
+    batch of images, trained with Adam; `params` maps PyTorch's state_dict names (weights as (out, in, ...))."""
+
+    x: np.ndarray  # (N, 1, 28, 28)
+    t: np.ndarray  # class indices
+    params: dict[str, np.ndarray]
+    lr: float = 1e-3
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.x.dtype
+
+    def copy_params(self) -> dict[str, np.ndarray]:
+        return {k: v.copy() for k, v in self.params.items()}
+
+
+# LeNet's parameters in order: name, shape, fan_in (PyTorch's init bound is 1 / sqrt(fan_in))
+LENET_PARAMS = (("conv1.weight", (8, 1, 5, 5), 25), ("conv1.bias", (8,), 25), ("conv2.weight", (16, 8, 5, 5), 200),
+                ("conv2.bias", (16,), 200), ("fc1.weight", (64, 256), 256), ("fc1.bias", (64,), 256),
+                ("fc2.weight", (10, 64), 64), ("fc2.bias", (10,), 64))  # fmt: skip
+
+
+def cnn_problem(batch: int = 64, seed: int = 0, dtype: Any = np.float32) -> CnnProblem:
+    """A batch of MNIST-like 1x28x28 images and LeNet's starting weights, drawn as PyTorch initialises them."""
+    rng = np.random.default_rng(seed)
+    x, t = mnist_like(rng, batch, dtype)
+    params = {name: rng.uniform(-1, 1, shape).astype(dtype) / np.sqrt(fan_in, dtype=dtype)
+              for name, shape, fan_in in LENET_PARAMS}  # fmt: skip
+    return CnnProblem(x.reshape(batch, 1, 28, 28), t, params)
+
+
+def im2col_bytes(p: CnnProblem) -> int:
+    """The size of the step's largest im2col matrix: (N, C * kh * kw, OH * OW) for either convolution."""
+    n = len(p.x)
+    conv1 = n * 1 * 25 * 24 * 24  # 1x28x28 -> 24x24 windows of 1x5x5
+    conv2 = n * 8 * 25 * 8 * 8  # 8x12x12 -> 8x8 windows of 8x5x5
+    return max(conv1, conv2) * p.x.itemsize
+
+
 def xor_problem(seed: int = 0) -> NetProblem:
     """Seed 004's 2-2-1 sigmoid net on one of its four points (one sample per step), MSE, SGD lr 0.1."""
     rng = np.random.default_rng(seed)

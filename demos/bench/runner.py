@@ -14,8 +14,8 @@ from .peers import PEERS, Peer, load_peers
 from .problems import CheckResult, Impl, compare, tolerance
 from .timing import Stats, measure
 
-WORKLOADS = ("mnist-step", "xor-step", "op-overhead", "deep-chain", "mlp-large", "inference", "numerical-gradient",
-             "memory", "epoch")  # fmt: skip
+WORKLOADS = ("mnist-step", "xor-step", "op-overhead", "deep-chain", "mlp-large", "cnn-step", "inference",
+             "numerical-gradient", "memory", "epoch")  # fmt: skip
 
 
 @dataclass

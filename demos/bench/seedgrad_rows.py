@@ -11,7 +11,7 @@ import autograd as ag
 import nn
 from nn.models import Net221, TwoLayerNet
 
-from .problems import ChainProblem, EpochProblem, Impl, NetProblem
+from .problems import ChainProblem, CnnProblem, EpochProblem, Impl, NetProblem
 
 
 def _sequential(p: NetProblem) -> nn.Sequential:
@@ -184,6 +184,31 @@ def epoch_two_layer_net(p: EpochProblem) -> Impl:
     """An epoch of nn.models.TwoLayerNet (the seeds' class) with its own `loss` and nn.optim.SGD."""
     net = _two_layer_net(p)
     return _epoch(net, [net.fc1, net.fc2], p, net.loss, lambda: _load(net, [net.fc1, net.fc2], p))
+
+
+def cnn_lenet(p: CnnProblem) -> Impl:
+    """nn.models.lenet() with the problem's weights, nn.CrossEntropyLoss and nn.optim.Adam: zero_grad, forward,
+    backward, step. `check` gives the first step's loss and gradients and the parameters after it."""
+    model = nn.models.lenet()
+    model.load_state_dict(p.copy_params())
+    optimizer = nn.optim.Adam(model.parameters(), lr=p.lr)
+    loss_fn = nn.CrossEntropyLoss()
+    x, t = ag.Tensor(p.x), ag.Tensor(p.t)
+
+    def step() -> ag.Tensor:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), t)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    def check() -> dict[str, Any]:
+        loss = step()
+        named = dict(model.named_parameters())
+        grads = {f"grad {k}": v.grad.data.copy() for k, v in named.items()}
+        return {"loss": loss.item(), **grads, **{k: v.data.copy() for k, v in named.items()}}
+
+    return Impl(check, step)
 
 
 def inference_two_layer_net(p: NetProblem) -> Impl:
