@@ -40,7 +40,13 @@ if settings is not None:  # both on Hypothesis's defaults, whichever profile is 
 
 @pytest.hookimpl(tryfirst=True)  # before Hypothesis's own plugin, which then applies --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
-    """Load the profile chosen by the rule in the module docstring, never over one the user chose."""
+    """Register the `no_mutation` marker, and load the profile chosen by the rule in the module docstring,
+    never over one the user chose."""
+    config.addinivalue_line(
+        "markers",
+        "no_mutation: the mutation check (python -m autograd.testing.mutants) leaves this test out, e.g. one that "
+        "traces a step with autograd.compile, where a mutated backward would be recorded into a program",
+    )
     if settings is None or config.getoption("--hypothesis-profile", default=None):
         return
     asked = os.environ.get("HYPOTHESIS_PROFILE")

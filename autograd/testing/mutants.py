@@ -196,7 +196,12 @@ class MutationRun:
             raise session.Interrupted(f"{session.testsfailed} errors during collection")
         reporter = session.config.pluginmanager.getplugin("terminalreporter")
         write = reporter.write_line
-        items = list(session.items)
+        items = [item for item in session.items if item.get_closest_marker("no_mutation") is None]
+        if len(items) < len(session.items):
+            left_out = len(session.items) - len(items)
+            session.config.pluginmanager.getplugin("terminalreporter").write_line(
+                f"mutation check: leaving out {left_out} tests marked no_mutation"
+            )
         recorder, took, failed = _Recorder(), {}, []
         write(f"mutation check: running {len(items)} tests unmutated, recording what each one exercises")
         with intercepted(self.ops, recorder):
