@@ -74,7 +74,15 @@ class Program:
 
     def holds(self) -> bool:
         """Whether the outside is still as the trace saw it (else the step must trace again)."""
-        return _guard_state(self.leaves, self.modules) == self.guard
+        for t, (shape, dtype, requires_grad, grad_none) in zip(self.leaves, self.guard[0]):
+            d = t._data
+            if (t._grad is None) is not grad_none or d.shape != shape or d.dtype != dtype \
+                    or t._requires_grad != requires_grad:  # fmt: skip
+                return False
+        for m, training in zip(self.modules, self.guard[1]):
+            if m.training != training:
+                return False
+        return True
 
 
 def _leaf_state(leaves: list[Tensor]) -> tuple:
@@ -153,22 +161,27 @@ class CompiledStep:
 def _signature(args: tuple, kwargs: dict) -> tuple:
     """The cache key of a call: grad mode, the tensor arguments' shapes and dtypes, the other arguments' values."""
     parts: list[Any] = [_state.enabled]
-    named = [(f"argument {i}", None, a) for i, a in enumerate(args)]
-    named += [(f"argument {k}=", k, a) for k, a in kwargs.items()]
-    for where, key, a in named:
-        if key is not None:
-            parts.append(key)
+    for i, a in enumerate(args):
         if isinstance(a, Tensor):
             d = a._data
             parts.append((d.shape, d.dtype, a._requires_grad, a._grad is None))
         elif isinstance(a, np.ndarray):
             parts.append((a.shape, a.dtype))
         else:
-            parts.append(_value_key(a, where))
+            parts.append(_value_key(a, i))
+    for k, a in kwargs.items():
+        parts.append(k)
+        if isinstance(a, Tensor):
+            d = a._data
+            parts.append((d.shape, d.dtype, a._requires_grad, a._grad is None))
+        elif isinstance(a, np.ndarray):
+            parts.append((a.shape, a.dtype))
+        else:
+            parts.append(_value_key(a, k))
     return tuple(parts)
 
 
-def _value_key(a: Any, where: str) -> Any:
+def _value_key(a: Any, where: int | str) -> Any:
     """A non-tensor argument's part of the key: its value (a new value traces again), tensors inside by identity."""
     if isinstance(a, float):  # by its bits: 0.0 and -0.0 differ, and every nan is the same
         return ("float", type(a), a.hex())
@@ -182,11 +195,15 @@ def _value_key(a: Any, where: str) -> Any:
         hash(a)
     except TypeError:
         raise TraceError(
-            f"autograd.compile: {where} is an unhashable {type(a).__name__}. The values of a compiled step's "
+            f"autograd.compile: {_where(where)} is an unhashable {type(a).__name__}. The values of a compiled step's "
             "non-tensor arguments are part of its signature (a new value traces again), so they must be hashable: "
             "pass numbers, strings, tuples, tensors or arrays, or run this step eagerly."
         ) from None
     return ("value", type(a), a)
+
+
+def _where(where: int | str) -> str:
+    return f"argument {where}" if isinstance(where, int) else f"argument {where}="
 
 
 # ------------------------------------------------------------------ tracing

@@ -12,6 +12,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,10 @@ def share_common(trace: Trace) -> list[Instr]:
         if alias:
             instr.args, instr.kwargs = _rename((instr.args, instr.kwargs), alias)
             instr.reads = [alias.get(r, r) for r in instr.reads]
+        same = _no_op(trace, instr, written_roots)
+        if same is not None:  # `x * 1`, `1 * x`, `x ** 1`: the result is x, bit for bit
+            alias[instr.outs[0]] = same
+            continue
         shareable = (len(instr.outs) == 1 and not instr.writes and instr.kind not in ("opaque", "check")
                      and instr.fn not in _NOT_SHARED and trace.root[instr.outs[0]] not in written_roots)  # fmt: skip
         if shareable:
@@ -66,6 +71,39 @@ def share_common(trace: Trace) -> list[Instr]:
         kept.append(instr)
     trace.alias = alias  # type: ignore[attr-defined]
     return kept
+
+
+def _no_op(trace: Trace, instr: Instr, written_roots: set[int]) -> int | None:
+    """The value `instr` returns unchanged, if it is `x * 1`, `1 * x` or `x ** 1` with a scalar one (a number,
+    or a 0-d array) that changes neither x's dtype nor its shape, and neither x nor the result is written in
+    place (they become one array); else None."""
+    if instr.kind != "call" or instr.fn not in ("np.multiply", "np.power") or instr.kwargs or instr.writes:
+        return None
+    if len(instr.args) != 2 or len(instr.outs) != 1:
+        return None
+    a, b = instr.args
+    if instr.fn == "np.multiply" and not isinstance(a, Ref):
+        a, b = b, a
+    if not isinstance(a, Ref) or not _is_one(trace.consts[b.index] if isinstance(b, Const) else b):
+        return None
+    out = instr.outs[0]
+    if trace.root[out] in written_roots or trace.root[a.tid] in written_roots:
+        return None
+    if trace.dtypes.get(out) != trace.dtypes.get(a.tid) or trace.shapes.get(out) != trace.shapes.get(a.tid):
+        return None
+    return a.tid
+
+
+def _is_one(value: Any) -> bool:
+    """A scalar exactly 1 (not a bool); a 0-d array counts only if the trace alone holds it (made while tracing,
+    like backward's seed): one held from outside may be written between calls."""
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0 or sys.getrefcount(value) > 3:  # trace.consts, this frame, getrefcount's argument
+            return False
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    return bool(value == 1)
 
 
 def _key(value: Any) -> Any:

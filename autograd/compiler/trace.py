@@ -113,6 +113,7 @@ class Trace:
         self.consts: list[Any] = []
         self._const_ids: dict[int, int] = {}
         self.shapes: dict[int, tuple[int, ...]] = {}
+        self.dtypes: dict[int, np.dtype] = {}
         self.adopted: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # value -> (outside array, its first values)
         self._adopted_ids: dict[int, TracerArray] = {}
         self.inputs: dict[int, np.ndarray] = {}  # input value -> the outside array it records
@@ -128,6 +129,7 @@ class Trace:
         self.root[tid] = tid if root is None else self.root[root]
         self.kinds[tid] = kind
         self.shapes[tid] = array.shape
+        self.dtypes[tid] = array.dtype
         if kind == "input":
             self.inputs[tid] = array
         return t
