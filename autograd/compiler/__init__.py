@@ -41,7 +41,7 @@ from ..grad_mode import _state
 from ..tensor import Tensor
 from . import codegen, randomness
 from .discover import discover
-from .trace import _READ_ADVICE, Const, Ref, Trace, TraceError, TracerArray, refuse, suspended, tracing, untrace
+from .trace import _READ_ADVICE, Const, Ref, Trace, TraceError, TracerArray, leaves, refuse, suspended, tracing, untrace
 
 __all__ = ["CompiledStep", "TraceError", "compile"]
 
@@ -569,22 +569,8 @@ def _opaque_step(opt: Any, params: list[Tensor]) -> Callable[..., None]:
 
 
 def _refs(value: Any, into: set[int]) -> None:
-    found: list[int] = []
-    from .trace import _collect_refs
-
-    _collect_refs(value, found)
-    into.update(found)
+    into.update(v.tid for v in leaves(value) if isinstance(v, Ref))
 
 
 def _consts(value: Any, into: set[int]) -> None:
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, Const):
-            into.add(v.index)
-        elif isinstance(v, (tuple, list)):
-            stack.extend(v)
-        elif isinstance(v, dict):
-            stack.extend(v.values())
-        elif isinstance(v, slice):
-            stack.extend((v.start, v.stop, v.step))
+    into.update(v.index for v in leaves(value) if isinstance(v, Const))

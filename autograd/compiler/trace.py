@@ -88,18 +88,24 @@ class Instr:
         self.reads = reads
 
 
-def _collect_refs(value: Any, into: list[int]) -> None:
+def leaves(value: Any) -> Iterator[Any]:
+    """Every value nested in `value`'s tuples, lists, dicts and slices (where recorded arguments hide Refs and
+    Consts)."""
     stack = [value]
     while stack:
         v = stack.pop()
-        if isinstance(v, Ref):
-            into.append(v.tid)
-        elif isinstance(v, (tuple, list)):
+        if isinstance(v, (tuple, list)):
             stack.extend(v)
         elif isinstance(v, dict):
             stack.extend(v.values())
         elif isinstance(v, slice):
             stack.extend((v.start, v.stop, v.step))
+        else:
+            yield v
+
+
+def _collect_refs(value: Any, into: list[int]) -> None:
+    into.extend(v.tid for v in leaves(value) if isinstance(v, Ref))
 
 
 class Trace:
