@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
+import numpy as np
+
+import nn
 from nn.datasets import DownloadError, load_fashion_mnist, load_mnist
+from nn.monitor import progress
 
 DATASETS = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}  # --dataset value -> the name printed and plotted
 
@@ -53,3 +58,22 @@ def load_dataset(dataset: str, source: str = "auto", **kwargs: Any) -> tuple[tup
 def duration(seconds: float) -> str:
     """A duration for people: '34 ms' under a second, else '2.4 s'."""
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def train_epoch(model: Any, optimizer: Any, loader: Any, desc: str, quiet: bool) -> tuple[list[float], int, float]:
+    """One pass of cross-entropy training over `loader` with a progress bar: each batch's loss, the number of
+    training images classified right as they were trained, and the seconds it took."""
+    bar = progress(loader, desc=desc, quiet=quiet or None)
+    losses, correct = [], 0
+    start = time.perf_counter()
+    for xb, tb in bar:
+        optimizer.zero_grad()
+        logits = model(xb)
+        loss = nn.functional.cross_entropy(logits, tb)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        hits = int(np.sum(logits.data.argmax(axis=1) == tb.data))
+        correct += hits
+        bar.set_postfix(loss=f"{losses[-1]:.3f}", acc=f"{hits / len(tb):.3f}")
+    return losses, correct, time.perf_counter() - start

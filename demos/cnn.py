@@ -22,9 +22,9 @@ import numpy as np
 
 import autograd as ag
 import nn
-from demos._cli import DATASETS, add_data_options, duration, load_dataset, positive_int
+from demos._cli import DATASETS, add_data_options, duration, load_dataset, positive_int, train_epoch
 from nn.models import lenet
-from nn.monitor import plot_history, progress
+from nn.monitor import plot_history
 
 DESCRIPTION = (
     "Train a LeNet-style convolutional net (two 5x5 convolutions with max-pooling, then two linear layers) "
@@ -195,20 +195,9 @@ def train_and_report(args: argparse.Namespace) -> dict[str, Any]:
     run_start = time.perf_counter()
     model.train()
     for epoch in range(1, args.epochs + 1):
-        bar = progress(loader, desc=f"epoch {epoch}", quiet=args.quiet or None)
-        losses, correct, seen = [], 0, 0
-        start = time.perf_counter()
-        for xb, tb in bar:
-            optimizer.zero_grad()
-            logits = model(xb)
-            loss = nn.functional.cross_entropy(logits, tb)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-            hits = int(np.sum(logits.data.argmax(axis=1) == tb.data))
-            correct, seen = correct + hits, seen + len(tb)
-            bar.set_postfix(loss=f"{losses[-1]:.3f}", acc=f"{hits / len(tb):.3f}")
-        epoch_seconds.append(time.perf_counter() - start)
+        losses, correct, seconds = train_epoch(model, optimizer, loader, f"epoch {epoch}", args.quiet)
+        seen = len(loader.dataset)
+        epoch_seconds.append(seconds)
         if scheduler is not None:
             scheduler.step()
         history["loss"].append(float(np.mean(losses)))

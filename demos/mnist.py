@@ -20,9 +20,9 @@ import numpy as np
 
 import autograd as ag
 import nn
-from demos._cli import DATASETS, add_data_options, duration, load_dataset, positive_int
+from demos._cli import DATASETS, add_data_options, duration, load_dataset, positive_int, train_epoch
 from nn.models import TwoLayerNet
-from nn.monitor import plot_history, progress
+from nn.monitor import plot_history
 
 DESCRIPTION = (
     "Train the seeds' two-layer MNIST net with autograd and compare it with numerical gradients; "
@@ -163,19 +163,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     steps = 0
     run_start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
-        bar = progress(loader, desc=f"epoch {epoch}", quiet=args.quiet or None)
-        losses = []
-        start = time.perf_counter()
-        for xb, tb in bar:
-            optimizer.zero_grad()
-            logits = model(xb)
-            loss = nn.functional.cross_entropy(logits, tb)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-            batch_acc = float(np.mean(logits.data.argmax(axis=1) == tb.data))
-            bar.set_postfix(loss=f"{losses[-1]:.3f}", acc=f"{batch_acc:.3f}")
-        epoch_seconds.append(time.perf_counter() - start)
+        losses, _, seconds = train_epoch(model, optimizer, loader, f"epoch {epoch}", args.quiet)
+        epoch_seconds.append(seconds)
         if scheduler is not None:
             scheduler.step()
         steps += len(losses)
