@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import os
-import socket
 import struct
-import threading
-from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +26,7 @@ from nn.datasets import (
     DownloadError,
     load_fashion_mnist,
 )
+from tests.mirror import Mirror, closed_port_url
 
 NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = NAMES
@@ -78,61 +74,6 @@ def listing(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-class Mirror:
-    """An HTTP server on 127.0.0.1 (port 0): `routes` maps a path to bytes or an HTTP error code; `hits` counts."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, bytes | int] = {}
-        self.hits: Counter[str] = Counter()
-        mirror = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                mirror.hits[self.path] += 1
-                route = mirror.routes.get(self.path, 404)
-                if isinstance(route, int):
-                    self.send_error(route)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(route)))
-                self.end_headers()
-                self.wfile.write(route)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
-        self.thread.start()
-
-    def serve(self, files: dict[str, bytes], prefix: str = "/fm/") -> str:
-        """Serve the files gzip-compressed under `prefix` as the real mirror does; return that folder's URL."""
-        for name, data in files.items():
-            self.routes[f"{prefix}{name}.gz"] = gzip.compress(data, mtime=0)
-        return self.url + prefix
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def mirror(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mirror]:
-    for proxy in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(proxy, raising=False)  # requests to 127.0.0.1 must not go through a proxy
-    server = Mirror()
-    yield server
-    server.close()
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/fm/"
-
-
 def damaged(data: bytes) -> bytes:
     """The same length, one pixel changed: only the checksum can tell."""
     return data[:-1] + bytes([data[-1] ^ 0xFF])
@@ -161,7 +102,7 @@ def test_cache_hit_contacts_no_mirror(
 ) -> None:
     cache = place(tmp_path / "cache", tiny)
     system = place(tmp_path / "system", tiny)
-    url = mirror.serve(tiny)
+    url = mirror.serve(tiny, "/fm/")
     data, used = load(sums, cache_dir=cache, system_dirs=[system], mirrors=[url], verbose=True)
     assert used == "cache" and sum(mirror.hits.values()) == 0
     assert_is_tiny(data, tiny)
@@ -173,7 +114,7 @@ def test_system_copy_is_used_in_place(
     mirror: Mirror, tiny: dict[str, bytes], sums: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cache, system = tmp_path / "cache", place(tmp_path / "system", tiny)
-    url = mirror.serve(tiny)
+    url = mirror.serve(tiny, "/fm/")
     data, used = load(sums, cache_dir=cache, system_dirs=[tmp_path / "absent", system], mirrors=[url], verbose=True)
     assert used == "system" and sum(mirror.hits.values()) == 0
     assert_is_tiny(data, tiny)
@@ -185,7 +126,7 @@ def test_mirror_download_lands_in_the_cache_atomically(
     mirror: Mirror, tiny: dict[str, bytes], sums: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "data" / "fashion-mnist"  # created on demand
-    url = mirror.serve(tiny)
+    url = mirror.serve(tiny, "/fm/")
     renames: list[tuple[Path, Path, bool]] = []
     fsynced: list[int] = []
     real_replace, real_fsync = os.replace, os.fsync
@@ -221,7 +162,7 @@ def test_each_file_is_decompressed_once_per_load(
     calls: list[int] = []
     real = gzip.decompress
     monkeypatch.setattr(gzip, "decompress", lambda data: calls.append(len(data)) or real(data))
-    load(sums, cache_dir=tmp_path / "cache", mirrors=[mirror.serve(tiny)])  # verify while downloading, then parse
+    load(sums, cache_dir=tmp_path / "cache", mirrors=[mirror.serve(tiny, "/fm/")])  # verify, then parse
     assert len(calls) == 4
     load(sums, cache_dir=tmp_path / "cache")
     assert len(calls) == 8
@@ -231,7 +172,7 @@ def test_lookup_order_is_cache_then_system_then_mirror(
     mirror: Mirror, tiny: dict[str, bytes], sums: dict[str, str], tmp_path: Path
 ) -> None:
     cache, system = tmp_path / "cache", tmp_path / "system"
-    url = mirror.serve(tiny)
+    url = mirror.serve(tiny, "/fm/")
     everywhere = {"cache_dir": cache, "system_dirs": [system], "mirrors": [url]}
     place(system, tiny)
     assert load(sums, **everywhere)[1] == "system" and sum(mirror.hits.values()) == 0
@@ -248,7 +189,7 @@ def test_source_restricts_the_lookup_to_one_place(
     mirror: Mirror, tiny: dict[str, bytes], sums: dict[str, str], tmp_path: Path
 ) -> None:
     cache, system = tmp_path / "cache", place(tmp_path / "system", tiny)
-    url = mirror.serve(tiny)
+    url = mirror.serve(tiny, "/fm/")
     everywhere = {"cache_dir": cache, "system_dirs": [system], "mirrors": [url]}
     with pytest.raises(DatasetNotFoundError, match=rf"places tried:\n  {cache / TRAIN_IMAGES}\[\.gz\]: not found"):
         load(sums, source="cache", **everywhere)
@@ -320,7 +261,7 @@ def test_a_corrupt_cached_file_is_replaced_from_the_mirror(
     mirror: Mirror, tiny: dict[str, bytes], sums: dict[str, str], tmp_path: Path
 ) -> None:
     cache = place(tmp_path / "cache", {**tiny, TRAIN_LABELS: damaged(tiny[TRAIN_LABELS])})
-    url = mirror.serve(tiny)
+    url = mirror.serve(tiny, "/fm/")
     data, used = load(sums, cache_dir=cache, mirrors=[url])
     assert used == "cache+mirror" and mirror.hits == {f"/fm/{TRAIN_LABELS}.gz": 1}
     assert_is_tiny(data, tiny)
@@ -356,7 +297,7 @@ def test_the_error_lists_every_place_tried_and_how_to_get_the_data(
     cache, absent = tmp_path / "cache", tmp_path / "absent"
     system = place(tmp_path / "system", {TRAIN_IMAGES: damaged(tiny[TRAIN_IMAGES])})
     mirror.routes[f"/b/{TRAIN_IMAGES}.gz"] = 503
-    dead = closed_port_url()
+    dead = closed_port_url("/fm/")
     with pytest.raises(DatasetNotFoundError) as info:
         load(sums, cache_dir=cache, system_dirs=[absent, system], mirrors=[mirror.url + "/a/", mirror.url + "/b", dead])
     error = info.value
@@ -388,7 +329,7 @@ def test_an_unwritable_cache_is_reported_with_what_to_do(
     blocker = tmp_path / "file"
     blocker.write_bytes(b"")  # a file where the cache folder should be
     with pytest.raises(DatasetNotFoundError, match=r"cannot create the cache folder .*set SEEDGRAD_DATA to a writable"):
-        load(sums, cache_dir=blocker / "fashion-mnist", mirrors=[mirror.serve(tiny)])
+        load(sums, cache_dir=blocker / "fashion-mnist", mirrors=[mirror.serve(tiny, "/fm/")])
     assert sum(mirror.hits.values()) == 0
 
 

@@ -9,13 +9,9 @@ from __future__ import annotations
 import errno
 import gzip
 import hashlib
-import http.server
 import os
-import socket
 import struct
-import threading
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +21,7 @@ import pytest
 from nn import datasets
 from nn.datasets import DownloadError, IDXError, download_file, load_mnist
 from nn.datasets import download as download_module
+from tests.mirror import Mirror, closed_port_url
 
 NAME = "t10k-labels-idx1-ubyte.gz"
 
@@ -36,69 +33,6 @@ def md5(data: bytes) -> str:
 def idx_gz(array: np.ndarray) -> bytes:
     header = bytes([0, 0, 8, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
     return gzip.compress(header + array.astype(np.uint8).tobytes())
-
-
-class Mirror:
-    """An HTTP server on 127.0.0.1 (port 0): `routes` maps a path to what it answers, and `hits` counts requests.
-
-    A route is bytes (served whole), an int (that HTTP error), ("cut", data, n): Content-Length says
-    len(data) but the server sends n bytes and closes the connection, or ("chunked-cut", data, n): chunked
-    encoding that stops after n bytes without the final empty chunk.
-    """
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Any] = {}
-        self.hits: Counter[str] = Counter()
-        mirror = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                mirror.hits[self.path] += 1
-                route = mirror.routes.get(self.path, 404)
-                if isinstance(route, int):
-                    self.send_error(route)
-                    return
-                kind, data, n = route if isinstance(route, tuple) else ("whole", route, len(route))
-                self.send_response(200)
-                if kind == "chunked-cut":
-                    self.send_header("Transfer-Encoding", "chunked")
-                    self.end_headers()
-                    self.wfile.write(f"{len(data):x}\r\n".encode() + data[:n])
-                else:
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data[:n])
-                self.close_connection = True
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def mirror(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mirror]:
-    for proxy in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(proxy, raising=False)  # requests to 127.0.0.1 must not go through a proxy
-    server = Mirror()
-    yield server
-    server.close()
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/mnist/"
 
 
 def only(path: Path) -> list[str]:
@@ -164,7 +98,7 @@ def test_404_on_the_first_mirror_then_success_on_the_second(mirror: Mirror, tmp_
 
 def test_error_lists_every_mirror_and_why_it_failed(mirror: Mirror, tmp_path: Path) -> None:
     mirror.routes[f"/b/{NAME}"] = 503
-    dead = closed_port_url()
+    dead = closed_port_url("/mnist/")
     with pytest.raises(DownloadError) as info:
         download_file(NAME, "0" * 32, tmp_path, [mirror.url + "/a/", mirror.url + "/b/", dead])
     message = str(info.value)
@@ -304,7 +238,7 @@ def test_files_placed_by_hand_are_used_without_any_mirror(tiny_mnist: dict[str, 
 def test_full_without_any_working_mirror_explains_what_to_do(mirror: Mirror, tmp_path: Path) -> None:
     url = mirror.url + "/mnist/"
     with pytest.raises(DownloadError) as info:
-        load_mnist(source="full", cache_dir=tmp_path, mirrors=[url, closed_port_url()], verbose=False)
+        load_mnist(source="full", cache_dir=tmp_path, mirrors=[url, closed_port_url("/mnist/")], verbose=False)
     message = str(info.value)
     assert "full MNIST is not available" in message and f"{url}train-images-idx3-ubyte.gz: HTTP 404" in message
     assert "copy the four files (train-images-idx3-ubyte.gz, " in message and f"into {tmp_path}" in message
