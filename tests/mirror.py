@@ -7,7 +7,10 @@ import http.server
 import socket
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 
 class Mirror:
@@ -69,3 +72,12 @@ def closed_port_url(prefix: str) -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}{prefix}"
+
+
+def serving(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mirror]:
+    """A running mirror for a test's `mirror` fixture, with proxies unset so requests reach it directly."""
+    for proxy in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(proxy, raising=False)
+    server = Mirror()
+    yield server
+    server.close()

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import os
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,16 @@ from nn.datasets import (
     DownloadError,
     load_fashion_mnist,
 )
-from tests.mirror import Mirror, closed_port_url
+from tests.mirror import Mirror, closed_port_url, serving
 
 NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = NAMES
 
+
+
+@pytest.fixture
+def mirror(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mirror]:
+    yield from serving(monkeypatch)
 
 def idx_bytes(array: np.ndarray) -> bytes:
     """An uncompressed uint8 IDX file, written from the format's definition."""

@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,15 @@ import pytest
 from nn import datasets
 from nn.datasets import DownloadError, IDXError, download_file, load_mnist
 from nn.datasets import download as download_module
-from tests.mirror import Mirror, closed_port_url
+from tests.mirror import Mirror, closed_port_url, serving
 
 NAME = "t10k-labels-idx1-ubyte.gz"
 
+
+
+@pytest.fixture
+def mirror(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mirror]:
+    yield from serving(monkeypatch)
 
 def md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
