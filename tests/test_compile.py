@@ -93,7 +93,8 @@ OPTIMISERS = {
 def test_net221_matches_eager(opt: str) -> None:
     make = _training(lambda: Net221(generator=np.random.default_rng(4)), OPTIMISERS[opt], nn.MSELoss())
     step = run_side_by_side(make, _data(1, 2, 1))
-    assert "sgd_step" in step.source or "adam" in step.source
+    # the optimiser's arithmetic is in the program, its per-step numbers read afresh on each call
+    assert "._rates(" in step.source and "step()" not in step.source
 
 
 @pytest.mark.parametrize("opt", ["momentum-wd", "adam", "adamw"])
@@ -384,7 +385,8 @@ def test_train_eval_train_each_matches_eager() -> None:
         assert_same_state(eager_model, model)
         for name in ("running_mean", "running_var"):
             close(getattr(eager_model[1], name).data, getattr(model[1], name).data)
-    assert sum(len(p) for p in compiled._programs.values()) == 2  # one per mode, each reused
+    # one per mode, each reused, and the first step's own (it makes the momentum buffers)
+    assert sum(len(p) for p in compiled._programs.values()) == 3
 
 
 def test_dropout_mode_change_traces_again() -> None:

@@ -13,9 +13,12 @@ function (codegen.py), compiled with `compile()`. Later calls with that signatur
 function on the tensors' arrays, then set `.grad` and build the returned tensors, so what the
 user sees is eager's state.
 
-An `nn.optim` optimiser's `step()` is one opaque line of the program (`opt_step(...)  #
-Adam.step()`): the real optimiser runs on the real arrays, which keeps its state (step count,
-moments, a scheduler's lr) exact.
+An `nn.optim` optimiser's `step()` becomes numpy lines too: its state arrays (momentum, Adam's
+moments) are read from its state dicts on each call, and the numbers that change from step to
+step (the learning rate a scheduler sets, Adam's bias corrections and step count) come from a
+call to its `_rates()` in the program, so they are never frozen. Its other hyperparameters are
+part of what the program assumed: change momentum, say, and the next call traces again. An
+optimiser without `_rates` runs as one opaque call of its real `step()`.
 
 Non-tensor arguments are part of the signature: `step(x, t, lr=0.1)` then `step(x, t, lr=0.2)`
 traces again (an unhashable argument, such as a set, is refused). Numbers the step reads from
@@ -67,9 +70,10 @@ class Program:
     """
 
     def __init__(self, run: Callable, source: str, leaves: list[Tensor], modules: list[Any], trace: Trace,
-                 instrs: list[Any], names: codegen.Namer) -> None:  # fmt: skip
+                 instrs: list[Any], names: codegen.Namer, optimizers: list[_OptimizerTrace]) -> None:  # fmt: skip
         self.run, self.source, self.leaves, self.modules = run, source, leaves, modules
         self.guard = _guard_state(leaves, modules)
+        self.optimizers = [o.guard for o in optimizers]
         self.trace, self.instrs, self.names = trace, instrs, names
 
     def holds(self) -> bool:
@@ -82,6 +86,19 @@ class Program:
         for m, training in zip(self.modules, self.guard[1]):
             if m.training != training:
                 return False
+        for opt, groups, settings, state_sizes in self.optimizers:
+            if len(opt.param_groups) != len(groups):
+                return False
+            for group, traced, fixed in zip(opt.param_groups, groups, settings):
+                if group is not traced or len(group["params"]) != fixed[0]:
+                    return False
+                for key, value in fixed[1]:
+                    if group.get(key) != value:
+                        return False
+            by_param = opt.state.by_param
+            for p, size in state_sizes:
+                if len(by_param.get(p, ())) != size:
+                    return False
         return True
 
 
@@ -255,7 +272,14 @@ def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
                 trace.names[call_args[i]._tid] = f"arg{i}"
                 arg_exprs[id(call_args[i])] = f"a{i}"
         engine_patch = _refuse_hooks()
-        opaque = [_record_optimizer(trace, opt) for opt in found.optimizers]
+        by_tensor = {id(h.tensor): h for h in holders}
+        optimizers: list[_OptimizerTrace] = []
+        opaque = []
+        for opt in found.optimizers:
+            if getattr(type(opt), "rate_names", ()):
+                optimizers.append(_OptimizerTrace(trace, opt, len(optimizers), by_tensor))
+            else:
+                opaque.append(_record_optimizer(trace, opt))
         inplace._trace_hook[0] = trace.bumped
         try:
             with randomness.refused(found.generators) as check_random:
@@ -266,12 +290,14 @@ def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
             inplace._trace_hook[0] = None
             for undo in opaque:
                 undo()
+            for o in optimizers:
+                o.finish()
             engine_patch()
             finals = _restore(trace, holders)
     bumps = [(trace.inputs[tid], n) for tid, n in trace.bumps.items()]
     for array, n in bumps:  # the outside arrays' versions, as eager's writes left them
         inplace.bump(array, n)
-    program = _generate(trace, holders, outputs, call_args, args, finals, _all_modules(found.modules))
+    program = _generate(trace, holders, outputs, call_args, args, finals, _all_modules(found.modules), optimizers)
     return _plain_result(result), program
 
 
@@ -316,6 +342,99 @@ def _active_trace() -> Trace:
     trace = _active[0]
     assert trace is not None
     return trace
+
+
+class _OptimizerTrace:
+    """An optimiser whose `step()` is traced into numpy lines (see the module docstring).
+
+    While the step runs, its state arrays are recording inputs, `_rates()` hands out Scalars (each call a
+    line of the program), and its scratch arrays are the program's. `guard` is what the program assumes:
+    the same param group dicts, their hyperparameters other than lr, and each parameter's state size (a
+    first step, which creates the state, is a program of its own)."""
+
+    def __init__(self, trace: Trace, opt: Any, index: int, by_tensor: dict[int, _Holder]):
+        self.trace, self.opt, self.by_tensor = trace, opt, by_tensor
+        self.name = type(opt).__name__.lower() + (str(index) if index else "")
+        self.inputs: dict[tuple[int, str], TracerArray] = {}  # (id(param), key) -> the recording input
+        self.state_reads: list[tuple[Tensor, str, TracerArray]] = []
+        self.state_finals: list[tuple[Tensor, str, Any]] = []
+        groups = list(opt.param_groups)
+        params = [p for group in groups for p in group["params"]]
+        by_param = opt.state.by_param
+        settings = [(len(g["params"]), tuple((k, v) for k, v in g.items() if k not in ("params", "param_names", "lr")))
+                    for g in groups]  # fmt: skip
+        self.guard = (opt, groups, settings, [(p, len(by_param.get(p, ()))) for p in params])
+        for p in params:
+            state = by_param.get(p, {})
+            for key, value in state.items():
+                if isinstance(value, np.ndarray) and not isinstance(value, TracerArray):
+                    tracer = trace.new_value(value, kind="input")
+                    trace.names[tracer._tid] = f"{key}_{self._param_name(p)}"
+                    state[key] = tracer
+                    self.inputs[(id(p), key)] = tracer
+                    self.state_reads.append((p, key, tracer))
+        self._patch()
+
+    def _param_name(self, p: Tensor) -> str:
+        holder = self.by_tensor.get(id(p))
+        return holder.name if holder is not None else "param"
+
+    def expr(self, p: Tensor) -> str:
+        """The program's expression for parameter p (a name the program binds to the tensor)."""
+        return self.by_tensor[id(p)].expr
+
+    def _patch(self) -> None:
+        trace, opt = self.trace, self.opt
+        rates, buffers, blocks, step = opt._rates, opt._buffers, opt._blocks, opt.step
+
+        def traced_rates(group: Any, p: Tensor) -> tuple[Any, ...]:
+            values = rates(group, p)
+            if trace.suspended:
+                return values
+            index = next(i for i, g in enumerate(opt.param_groups) if g is group)
+            scalars = [trace.scalar(float(v)) for v in values]
+            for scalar, name in zip(scalars, type(opt).rate_names):
+                trace.names[scalar._tid] = f"{name}_{self._param_name(p)}"
+            trace.record("rates", f"{type(opt).__name__}'s numbers for this step of {self._param_name(p)}", (), {},
+                         scalars, [], opaque=(self, index, p))  # fmt: skip
+            return tuple(scalars)
+
+        def traced_buffers(p: Tensor, count: int) -> list[Any]:
+            data = p._data
+            p._data = untrace(data)
+            try:
+                plain = buffers(p, count)
+            finally:
+                p._data = data
+            scratch = [trace.scratch(b) for b in plain]
+            for b in scratch:
+                trace.names.setdefault(b._tid, f"scratch_{self._param_name(p)}")
+            return scratch
+
+        def traced_blocks(p: Tensor, arrays: tuple, count: int) -> list[tuple[Any, ...]]:
+            return [(*parts[:-1], [s if isinstance(s, TracerArray) else trace.scratch(s) for s in parts[-1]])
+                    for parts in blocks(p, arrays, count)]  # fmt: skip
+
+        def traced_step(closure: Any = None) -> Any:
+            if closure is not None:
+                raise refuse("optimizer.step(closure)", "Call the closure's code in the step and then optimizer.step().")
+            return step()
+
+        opt._rates, opt._buffers, opt._blocks, opt.step = traced_rates, traced_buffers, traced_blocks, traced_step
+
+    def finish(self) -> None:
+        """Undo the patches; put plain arrays back in the state, noting which entries the step (re)bound."""
+        for attr in ("_rates", "_buffers", "_blocks", "step"):
+            self.opt.__dict__.pop(attr, None)
+        by_param = self.opt.state.by_param
+        for group in self.opt.param_groups:
+            for p in group["params"]:
+                state = by_param.get(p, {})
+                for key, value in list(state.items()):
+                    if isinstance(value, TracerArray):
+                        if value is not self.inputs.get((id(p), key)):
+                            self.state_finals.append((p, key, self.trace.encode(value)))
+                        state[key] = untrace(value)
 
 
 def _record_optimizer(trace: Trace, opt: Any) -> Callable[[], None]:
@@ -408,17 +527,23 @@ def _restore(trace: Trace, holders: list[_Holder]) -> list[tuple[str, Any, Any]]
 # ------------------------------------------------------------------ the program
 
 
-def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list) -> tuple[list, Any, list]:
+def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list,
+              optimizers: list[_OptimizerTrace]) -> tuple[list, Any, list]:  # fmt: skip
     """Share common values and drop dead ones; returns the instructions, outputs and finals renamed."""
     live: set[int] = set()
     _refs(outputs, live)
     for _, data_final, grad_final in finals:
         _refs(data_final, live)
         _refs(grad_final, live)
+    for o in optimizers:
+        _refs([value for _, _, value in o.state_finals], live)
+        live.update(tracer._tid for _, _, tracer in o.state_reads)
     instrs = codegen.share_common(trace)
     alias = getattr(trace, "alias", {})
     outputs = codegen._rename(outputs, alias)
     finals = [(e, codegen._rename(d, alias), codegen._rename(g, alias)) for e, d, g in finals]
+    for o in optimizers:
+        o.state_finals = [(p, key, codegen._rename(value, alias)) for p, key, value in o.state_finals]
     live = {alias.get(t, t) for t in live}
     for h in holders:
         live.add(h.data_tracer._tid)
@@ -430,11 +555,13 @@ def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list) 
 
 
 def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: list, args: tuple,
-              finals: list[tuple[str, Any, Any]], modules: list[Any]) -> Program:  # fmt: skip
+              finals: list[tuple[str, Any, Any]], modules: list[Any], optimizers: list[_OptimizerTrace]
+              ) -> Program:  # fmt: skip
     """Write the program's source (inputs, one line per operation, what the caller sees) and compile it."""
-    instrs, outputs, finals = _optimise(trace, holders, outputs, finals)
+    instrs, outputs, finals = _optimise(trace, holders, outputs, finals, optimizers)
     names = codegen.Namer(trace)
     names.taken.update(("_wrap", "_bump", "_check_failed"))
+    names.taken.update(o.name for o in optimizers)
     namespace: dict[str, Any] = {"np": np, "_wrap": Tensor._wrap, "_check_failed": _check_failed}
     lines: list[str] = []
     params = [f"a{i}" for i in range(len(args))] + ["**kw"]
@@ -450,6 +577,13 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
     for i, a in enumerate(call_args):
         if isinstance(a, TracerArray):
             head.append(f"    {names.assign(a._tid, f'arg{i}')} = a{i}")
+    for o in optimizers:
+        namespace[o.name] = o.opt
+        for gi, group in enumerate(o.guard[1]):
+            namespace[f"{o.name}_group{gi}"] = group  # the program checks it is still the optimiser's
+        for p, key, tracer in o.state_reads:
+            head.append(f"    {names.assign(tracer._tid, trace.names[tracer._tid])} = "
+                        f"{o.name}.state.by_param[{o.expr(p)}][{key!r}]")  # fmt: skip
     const_refs: set[int] = set()
     for instr in instrs:
         _consts((instr.args, instr.kwargs), const_refs)
@@ -460,12 +594,12 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
                   if g[0] == "set" and isinstance(g[1], Ref)}  # fmt: skip
     for tid, (array, initial) in trace.adopted.items():  # scratch arrays written by the step
         index = len(trace.consts)
-        if sys.getrefcount(array) <= 4:  # made during the trace: start each call from its first values
+        if initial is not None and sys.getrefcount(array) <= 4:  # made during the trace: start from its values
             trace.consts.append(initial)
             head.append(f"    {names.assign(tid, 'buffer')} = C{index}.copy()")
         else:  # held from outside (an optimiser's scratch): the program writes it, as eager does
             trace.consts.append(array)
-            head.append(f"    {names.assign(tid, 'buffer')} = C{index}")
+            head.append(f"    {names.assign(tid, trace.names.get(tid, 'buffer'))} = C{index}")
         namespace[f"C{index}"] = trace.consts[index]
     opaque_names: dict[int, str] = {}
     phase = None
@@ -474,20 +608,23 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
             phase = instr.phase
             lines.append(f"    # {phase}")
         for o in instr.outs:
-            names.assign(o, _result_name(o, grad_names, instr))
-        if instr.kind == "opaque":
+            names.assign(o, trace.names.get(o) or _result_name(o, grad_names, instr))
+        if instr.kind == "rates":
+            o, gi, p = instr.opaque
+            opaque_names[id(instr)] = f"{o.name}._rates({o.name}_group{gi}, {o.expr(p)})"
+        elif instr.kind == "opaque":
             opt, opt_params = instr.opaque
             name = f"{type(opt).__name__.lower()}_step_{len(opaque_names)}"
             opaque_names[id(instr)] = name
             namespace[name] = _opaque_step(opt, opt_params)
         lines.append("    " + codegen.line(instr, names, opaque_names))
     lines += _bump_lines(trace, names, namespace)
-    tail = _tail(trace, finals, outputs, names)
+    tail = _tail(trace, finals, outputs, names, optimizers)
     source = "\n".join([f"def step({', '.join(params)}):", *head, *lines, *tail]) + "\n"
     code = builtins_compile(source, f"<compiled step {getattr(trace, 'name', '')}>", "exec")
     exec(code, namespace)
     guard_leaves = [h.tensor for h in holders if h.expr.startswith("T")]
-    return Program(namespace["step"], source, guard_leaves, modules, trace, instrs, names)
+    return Program(namespace["step"], source, guard_leaves, modules, trace, instrs, names, optimizers)
 
 
 def _bump_lines(trace: Trace, names: codegen.Namer, namespace: dict[str, Any]) -> list[str]:
@@ -501,9 +638,13 @@ def _bump_lines(trace: Trace, names: codegen.Namer, namespace: dict[str, Any]) -
     return lines
 
 
-def _tail(trace: Trace, finals: list, outputs: Any, names: codegen.Namer) -> list[str]:
-    """The program's last lines: set the tensors' data and gradients, return the results."""
-    tail = ["    # what the caller sees: gradients, tensors, results"]
+def _tail(trace: Trace, finals: list, outputs: Any, names: codegen.Namer,
+          optimizers: list[_OptimizerTrace]) -> list[str]:  # fmt: skip
+    """The program's last lines: set optimiser state, the tensors' data and gradients, return the results."""
+    tail = ["    # what the caller sees: optimiser state, gradients, tensors, results"]
+    for o in optimizers:
+        for p, key, value in o.state_finals:
+            tail.append(f"    {o.name}.state.by_param[{o.expr(p)}][{key!r}] = {_fresh_expr(trace, value, names)}")
     for expr, data_final, grad_final in finals:
         if data_final is not None:
             tail.append(f"    {expr}._data = {_fresh_expr(trace, data_final, names)}")

@@ -51,7 +51,7 @@ def share_common(trace: Trace) -> list[Instr]:
         if same is not None:  # `x * 1`, `1 * x`, `x ** 1`: the result is x, bit for bit
             alias[instr.outs[0]] = same
             continue
-        shareable = (len(instr.outs) == 1 and not instr.writes and instr.kind not in ("opaque", "check")
+        shareable = (len(instr.outs) == 1 and not instr.writes and instr.kind not in ("opaque", "check", "rates")
                      and instr.fn not in _NOT_SHARED and trace.root[instr.outs[0]] not in written_roots)  # fmt: skip
         if shareable:
             try:
@@ -142,7 +142,7 @@ def eliminate_dead(trace: Trace, instrs: list[Instr], live: set[int]) -> list[In
     live = set(live)
     kept = []
     for instr in reversed(instrs):
-        needed = instr.kind in ("opaque", "check") or any(o in live for o in instr.outs) or any(
+        needed = instr.kind in ("opaque", "check", "rates") or any(o in live for o in instr.outs) or any(
             trace.root[w] in live_roots for w in instr.writes)  # fmt: skip
         if not needed:
             continue
@@ -248,6 +248,8 @@ def line(instr: Instr, names: Namer, opaque_names: dict[int, str]) -> str:
                 f"_check_failed({where!r})  # a check the library made while tracing")
     if instr.kind == "opaque":
         return f"{opaque_names[id(instr)]}({_call_args(instr.args, {}, names)})  # {instr.fn}"
+    if instr.kind == "rates":
+        return f"{outs}{',' if len(instr.outs) == 1 else ''} = {opaque_names[id(instr)]}  # {instr.fn}"
     kwargs = {k: v for k, v in instr.kwargs.items() if not (k in _DEFAULTS and _DEFAULTS[k] == v
               and type(_DEFAULTS[k]) is type(v))}  # fmt: skip
     out = kwargs.get("out")

@@ -74,6 +74,28 @@ class Const:
         self.index = index
 
 
+class Scalar:
+    """A number the program reads afresh on each call (an optimiser's learning rate, Adam's bias corrections).
+
+    While tracing it stands for its value in numpy calls; Python arithmetic on it is refused, because the
+    program would replay the result as a constant."""
+
+    __slots__ = ("_tid", "value")
+
+    def __init__(self, tid: int, value: float):
+        self._tid, self.value = tid, value
+
+    def __repr__(self) -> str:
+        return f"Scalar({self.value!r})"
+
+    def _refused(self, *args: Any) -> Any:
+        raise refuse("Python arithmetic on a number an optimiser reads afresh on each step",
+                     "Compute it in the optimiser's _rates() and use it only as a numpy operand.")  # fmt: skip
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _refused
+    __pow__ = __rpow__ = __neg__ = __float__ = __bool__ = __index__ = __lt__ = __gt__ = __le__ = __ge__ = _refused
+
+
 class Instr:
     """One array operation: `outs = fn(*args, **kwargs)`; `writes` are the values it changes in place."""
 
@@ -147,6 +169,21 @@ class Trace:
             if root in self.inputs:
                 self.bumps[root] = self.bumps.get(root, 0) + 1
 
+    def scalar(self, value: float) -> Scalar:
+        """A number the program computes afresh on each call (see Scalar)."""
+        tid = next(self._ids)
+        self.root[tid], self.kinds[tid], self.shapes[tid], self.dtypes[tid] = tid, "scalar", (), np.dtype(float)
+        return Scalar(tid, value)
+
+    def scratch(self, array: np.ndarray) -> TracerArray:
+        """An outside array the step uses only as scratch (an optimiser's): the program writes it on every call
+        without caring what it held before."""
+        t = self._adopted_ids.get(id(array))
+        if t is None:
+            t = self._adopted_ids[id(array)] = self.new_value(array, kind="adopted")
+            self.adopted[t._tid] = (array, None)
+        return t
+
     def adopt(self, array: np.ndarray) -> TracerArray:
         """A plain array from outside that the step writes into (a scratch buffer): a value of the program."""
         t = self._adopted_ids.get(id(array))
@@ -168,6 +205,8 @@ class Trace:
             if value._tid is None:
                 raise refuse("an array made by a numpy call the tracer does not know",
                              "Please report which call it was; until then, run this step eagerly.")
+            return Ref(value._tid)
+        if isinstance(value, Scalar):
             return Ref(value._tid)
         if isinstance(value, np.ndarray):
             adopted = self._adopted_ids.get(id(value))
@@ -220,6 +259,8 @@ def _plain(x: Any) -> Any:
     if isinstance(x, TracerArray):
         p = x._plain
         return p if p is not None else x.view(np.ndarray)
+    if isinstance(x, Scalar):
+        return x.value
     if isinstance(x, (tuple, list)) and any(isinstance(v, TracerArray) for v in x):
         return type(x)(_plain(v) for v in x)
     return x

@@ -41,6 +41,16 @@ class Adam(Optimizer):
     ):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
+    rate_names = ("step_size", "root_correction2", "decay")
+
+    def _rates(self, group: Mapping[str, Any], p: Tensor) -> tuple[float, ...]:
+        """Count p's step t and return the numbers of its update that change from step to step: lr / (1 - beta1**t),
+        sqrt(1 - beta2**t) and AdamW's decay factor 1 - lr * weight_decay."""
+        state = self.state.by_param[p]
+        state["step"] = t = state.get("step", 0) + 1
+        lr, (beta1, beta2) = float(group["lr"]), group["betas"]
+        return lr / (1 - float(beta1) ** t), math.sqrt(1 - float(beta2) ** t), 1 - lr * float(group["weight_decay"])
+
     def _validate(self, settings: Mapping[str, Any]) -> None:
         name = type(self).__name__
         lr = finite(name, "lr", settings["lr"], "1e-3 is typical")
@@ -79,7 +89,7 @@ class Adam(Optimizer):
         decoupled = self.decoupled_weight_decay
         for group in self.param_groups:
             # Python floats: numpy casts them to the parameter's dtype, so float32 is computed in float32.
-            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+            eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
             beta1, beta2 = (float(beta) for beta in group["betas"])
             for p in group["params"]:
                 grad = p.grad
@@ -91,8 +101,7 @@ class Adam(Optimizer):
                     state["step"] = 0
                     state["exp_avg"] = np.zeros_like(w)  # m, in the parameter's dtype
                     state["exp_avg_sq"] = np.zeros_like(w)  # v
-                state["step"] = t = state["step"] + 1
-                settings = (lr, beta1, beta2, 1 - beta1**t, 1 - beta2**t, eps, weight_decay, decoupled)
+                settings = (*self._rates(group, p), beta1, beta2, eps, weight_decay, decoupled)
                 for wb, gb, mb, vb, (s1, s2) in self._blocks(p, (w, grad._data, state["exp_avg"],
                                                                  state["exp_avg_sq"]), 2):  # fmt: skip
                     _update(wb, gb, mb, vb, s1, s2, *settings)
@@ -101,13 +110,14 @@ class Adam(Optimizer):
 
 
 def _update(w: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, s1: np.ndarray, s2: np.ndarray,
-            lr: float, beta1: float, beta2: float, correction1: float, correction2: float, eps: float,
+            step_size: float, root_correction2: float, decay: float, beta1: float, beta2: float, eps: float,
             weight_decay: float, decoupled: bool) -> None:  # fmt: skip
     """Adam's rule on one parameter (or one block of it), in place: one ufunc per operation of the rule, in its
-    order, into the moments and the scratch arrays s1, s2, so the values are the rule's."""
+    order, into the moments and the scratch arrays s1, s2, so the values are the rule's. The numbers that change
+    from step to step come from `Adam._rates` and are only ever numpy operands here (see Optimizer._rates)."""
     if weight_decay:
         if decoupled:
-            w *= 1 - lr * weight_decay  # AdamW: p -= lr * weight_decay * p
+            w *= decay  # AdamW: p -= lr * weight_decay * p
         else:
             np.multiply(w, weight_decay, out=s1)
             s1 += g  # g + weight_decay * p
@@ -122,10 +132,10 @@ def _update(w: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, s1: np.n
     # lr * m_hat / (sqrt(v_hat) + eps) with the bias corrections folded into two scalars, as PyTorch computes
     # it: (lr / correction1) * m / (sqrt(v) / sqrt(correction2) + eps), two passes fewer than dividing m and v.
     np.sqrt(v, out=s2)
-    s2 /= math.sqrt(correction2)
+    s2 /= root_correction2
     s2 += eps
     np.divide(m, s2, out=s1)  # g is no longer needed, so s1 is free
-    s1 *= lr / correction1
+    s1 *= step_size
     w -= s1  # in place: arrays sharing the parameter's memory see it
 
 

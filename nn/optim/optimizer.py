@@ -211,6 +211,16 @@ class Optimizer:
         first, with gradients enabled, and its result returned."""
         raise NotImplementedError(f"{type(self).__name__} must define step()")
 
+    # The numbers of a parameter's update that change from step to step (a scheduler's lr, Adam's bias
+    # corrections), named. `step()` gets them from `_rates` once per parameter and uses them only as numpy
+    # operands, never in Python arithmetic, so `autograd.compile` can replay the arithmetic as numpy lines and
+    # call `_rates` afresh on every call. An optimiser without `_rates` is one opaque call in a compiled step.
+    rate_names: tuple[str, ...] = ()
+
+    def _rates(self, group: Mapping[str, Any], p: Tensor) -> tuple[float, ...]:
+        """This step's changing numbers for p (and any counting they imply, such as Adam's step)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define _rates()")
+
     # ------------------------------------------------------------------ state
 
     def state_dict(self) -> dict[str, Any]:

@@ -42,6 +42,12 @@ class SGD(Optimizer):
         settings = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
         super().__init__(params, settings)
 
+    rate_names = ("lr",)
+
+    def _rates(self, group: Mapping[str, Any], p: Tensor) -> tuple[float, ...]:
+        """The numbers of p's update that may change from step to step: the learning rate (a scheduler sets it)."""
+        return (float(group["lr"]),)
+
     def _validate(self, settings: Mapping[str, Any]) -> None:
         lr = finite("SGD", "lr", settings["lr"], "0.01 to 0.1 is typical")
         momentum = finite("SGD", "momentum", settings["momentum"], "0 turns it off, 0.9 is typical")
@@ -76,7 +82,7 @@ class SGD(Optimizer):
         states = self.state.by_param
         for group in self.param_groups:
             # Python floats: numpy casts them to the parameter's dtype, so float32 is computed in float32.
-            lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+            momentum, dampening = float(group["momentum"]), float(group["dampening"])
             weight_decay, nesterov = float(group["weight_decay"]), bool(group["nesterov"])
             count = 2 if nesterov and weight_decay else 1  # scratch arrays the rule needs
             for p in group["params"]:
@@ -84,6 +90,7 @@ class SGD(Optimizer):
                 if grad is None:
                     continue
                 w = p._data
+                (lr,) = self._rates(group, p)
                 buf, first = None, False
                 if momentum:
                     state = states[p]
