@@ -401,3 +401,137 @@ def test_dropout_mode_change_traces_again() -> None:
         step(x)
     model[1].eval()  # a submodule's own flag counts too
     close(step(x).data, model(x).sum().data)
+
+
+# ------------------------------------------------------------------ optimisers traced as numpy lines
+
+
+def _same_optimizer_state(o1: Any, o2: Any) -> None:
+    s1, s2 = o1.state_dict(), o2.state_dict()
+    assert s1.keys() == s2.keys()
+    for k in s1:
+        if isinstance(s1[k], np.ndarray):
+            close(s1[k], s2[k])
+        else:
+            assert s1[k] == s2[k], k
+
+
+@pytest.mark.parametrize("opt", ["momentum-wd", "nesterov", "adam", "adamw"])
+def test_optimizer_state_and_learning_rate_changes_match_eager(opt: str) -> None:
+    """The step count, moments and momentum buffers stay eager's; a scheduler (or the user) changing lr between
+    calls is read by the next call, without tracing again."""
+
+    def make() -> tuple[nn.Module, Any, Any, Callable[..., Any]]:
+        model = Net221(generator=np.random.default_rng(4))
+        optimizer = OPTIMISERS[opt](model.parameters())
+        scheduler = nn.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=0.5)
+        return model, optimizer, scheduler, _training(lambda: model, lambda ps: optimizer, nn.MSELoss())()[1]
+
+    eager_model, eager_opt, eager_sched, eager_step = make()
+    model, optimizer, sched, step = make()
+    compiled = ag.compile(step)
+    batches = _data(3, 2, 1)
+    for i in range(30):
+        close(eager_step(*batches(i)).data, compiled(*batches(i)).data)
+        assert_same_state(eager_model, model)
+        _same_optimizer_state(eager_opt, optimizer)
+        eager_sched.step()
+        sched.step()
+        if i == 17:
+            eager_opt.param_groups[0]["lr"] = optimizer.param_groups[0]["lr"] = 0.2
+    assert optimizer.param_groups[0]["lr"] != 0.2  # the scheduler kept halving it after the edit
+    # the first step (which makes the state) and every later one: two programs, whatever lr did
+    assert sum(len(p) for p in compiled._programs.values()) == 2
+
+
+def test_changed_hyperparameter_or_reloaded_state_is_seen() -> None:
+    """Momentum is fixed in a program (a change traces again); load_state_dict's new arrays are read next call."""
+
+    def make() -> tuple[nn.Module, Any, Callable[..., Any]]:
+        model = Net221(generator=np.random.default_rng(4))
+        optimizer = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        return model, optimizer, _training(lambda: model, lambda ps: optimizer, nn.MSELoss())()[1]
+
+    eager_model, eager_opt, eager_step = make()
+    model, optimizer, step = make()
+    compiled = ag.compile(step)
+    batches = _data(3, 2, 1)
+    saved = None
+    for i in range(12):
+        if i == 4:
+            saved = eager_opt.state_dict()
+        if i == 6:
+            eager_opt.momentum = optimizer.momentum = 0.5
+        if i == 9:
+            eager_opt.load_state_dict(saved)
+            optimizer.load_state_dict(saved)
+        close(eager_step(*batches(i)).data, compiled(*batches(i)).data)
+        assert_same_state(eager_model, model)
+        _same_optimizer_state(eager_opt, optimizer)
+    # first step, momentum 0.9, 0.5; the reload brings back 0.9, whose program is reused
+    assert sum(len(p) for p in compiled._programs.values()) == 3
+
+
+def test_python_arithmetic_on_a_per_step_number_is_refused() -> None:
+    """An optimiser whose step() computes with its _rates() in Python would freeze the result: refused by name."""
+
+    class HalfSGD(nn.optim.SGD):
+        def step(self, closure: Any = None) -> None:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    (lr,) = self._rates(group, p)
+                    p.data -= (lr / 2) * p.grad.data
+
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    opt = HalfSGD([w], lr=0.1)
+
+    def step() -> None:
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+
+    with pytest.raises(TraceError, match=r"Python arithmetic on a number an optimiser reads afresh.*_rates\(\)"):
+        ag.compile(step)()
+
+
+# ------------------------------------------------------------------ the guard is the state the step starts from
+
+
+def test_gradients_accumulate_across_calls_as_in_eager() -> None:
+    """Without zero_grad, backward adds into the .grad the previous call left: the program traced with no grad
+    there must not be replayed once there is one."""
+
+    def make() -> tuple[ag.Tensor, Callable[..., Any]]:
+        w = ag.tensor([1.0, 2.0], requires_grad=True)
+
+        def step(x: ag.Tensor) -> ag.Tensor:
+            (w * x).sum().backward()
+            return w.grad * 1
+
+        return w, step
+
+    (w_eager, eager), (w, step) = make(), make()
+    compiled = ag.compile(step)
+    x = ag.tensor([3.0, 4.0])
+    for n in range(1, 5):
+        close(eager(x).data, compiled(x).data)
+        close(w.grad.data, [3.0 * n, 4.0 * n])
+        close(w_eager.grad.data, w.grad.data)
+    assert sum(len(p) for p in compiled._programs.values()) == 2  # no grad yet, then a grad to add to
+
+
+def test_a_step_that_zeroes_grads_first_needs_one_program() -> None:
+    """zero_grad() before backward: whether a grad is there when the step starts does not matter, so it is not
+    part of the guard, and the program does not read the old grads."""
+    make = _training(lambda: Net221(generator=np.random.default_rng(4)), OPTIMISERS["sgd"], nn.MSELoss())
+    model, step = make()
+    compiled = ag.compile(step)
+    x, t = _data(4, 2, 1)(0)
+    for _ in range(3):
+        compiled(x, t)
+        for p in model.parameters():
+            assert p.grad is not None
+    model.hidden.weight.grad = None  # as after a user's zero_grad outside the step
+    compiled(x, t)
+    assert len(compiled._programs) == 1 and len(next(iter(compiled._programs.values()))) == 1
+    assert "._grad._data" not in compiled.source

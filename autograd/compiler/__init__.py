@@ -44,7 +44,9 @@ from ..grad_mode import _state
 from ..tensor import Tensor
 from . import codegen, randomness
 from .discover import discover
-from .trace import _READ_ADVICE, Const, Ref, Trace, TraceError, TracerArray, leaves, refuse, suspended, tracing, untrace
+from .guard import Guard
+from .optimizers import OptimizerTrace, opaque_step, record_opaque
+from .trace import _READ_ADVICE, Const, Ref, Trace, TraceError, TracerArray, leaves, refuse, tracing, untrace
 
 __all__ = ["CompiledStep", "TraceError", "compile"]
 
@@ -62,52 +64,22 @@ def compile(fn: Callable | None = None, *, cache_limit: int = CACHE_LIMIT) -> An
 
 
 class Program:
-    """One traced signature: the generated function, its source, and what it reads and sets.
+    """One traced signature: the generated function, its source, its guard, and what it reads and sets.
 
-    `guard` is what the trace assumed about the outside: the shapes, dtypes, requires_grad and
-    grad-or-None of the tensors it read, and the `training` flag of every module it reached
-    (BatchNorm, Dropout... behave differently in eval mode). A call replays only when it holds.
+    `holds()` checks what the trace assumed about the outside, as it was when the trace began: the
+    shapes, dtypes, requires_grad and grad-or-None of the tensors it reads, the `training` flag of
+    every module it reached (BatchNorm, Dropout... behave differently in eval mode), and the
+    optimisers' param groups, fixed hyperparameters and state sizes. `accepts(*args)` checks the
+    call's tensor arguments as well (None when the step takes other arguments: the cache key
+    decides those). Both are generated straight-line Python, like the program: see `guard_source`.
     """
 
-    def __init__(self, run: Callable, source: str, leaves: list[Tensor], modules: list[Any], trace: Trace,
-                 instrs: list[Any], names: codegen.Namer, optimizers: list[_OptimizerTrace]) -> None:  # fmt: skip
-        self.run, self.source, self.leaves, self.modules = run, source, leaves, modules
-        self.guard = _guard_state(leaves, modules)
-        self.optimizers = [o.guard for o in optimizers]
+    def __init__(self, run: Callable, source: str, guard_source: str, namespace: dict[str, Any], trace: Trace,
+                 instrs: list[Any], names: codegen.Namer) -> None:  # fmt: skip
+        self.run, self.source, self.guard_source = run, source, guard_source
+        self.holds: Callable[[], bool] = namespace["holds"]
+        self.accepts: Callable[..., bool] | None = namespace.get("accepts")
         self.trace, self.instrs, self.names = trace, instrs, names
-
-    def holds(self) -> bool:
-        """Whether the outside is still as the trace saw it (else the step must trace again)."""
-        for t, (shape, dtype, requires_grad, grad_none) in zip(self.leaves, self.guard[0]):
-            d = t._data
-            if (t._grad is None) is not grad_none or d.shape != shape or d.dtype != dtype \
-                    or t._requires_grad != requires_grad:  # fmt: skip
-                return False
-        for m, training in zip(self.modules, self.guard[1]):
-            if m.training != training:
-                return False
-        for opt, groups, settings, state_sizes in self.optimizers:
-            if len(opt.param_groups) != len(groups):
-                return False
-            for group, traced, fixed in zip(opt.param_groups, groups, settings):
-                if group is not traced or len(group["params"]) != fixed[0]:
-                    return False
-                for key, value in fixed[1]:
-                    if group.get(key) != value:
-                        return False
-            by_param = opt.state.by_param
-            for p, size in state_sizes:
-                if len(by_param.get(p, ())) != size:
-                    return False
-        return True
-
-
-def _leaf_state(leaves: list[Tensor]) -> tuple:
-    return tuple((t._data.shape, t._data.dtype, t._requires_grad, t._grad is None) for t in leaves)
-
-
-def _guard_state(leaves: list[Tensor], modules: list[Any]) -> tuple:
-    return _leaf_state(leaves), tuple(m.training for m in modules)
 
 
 def _all_modules(modules: list[Any]) -> list[Any]:
@@ -156,10 +128,22 @@ class CompiledStep:
         return self._last
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        last = self._last
+        if last is not None and last.accepts is not None and not kwargs:  # the common case: the same as last call
+            try:
+                same = last.accepts(*args)
+            except (TypeError, KeyError, IndexError):  # another number of arguments; a group or state gone
+                same = False
+            if same:
+                return last.run(*args)
         key = _signature(args, kwargs)
         programs = self._programs.get(key, [])
         for program in programs:
-            if program.holds():
+            try:
+                holds = program.holds()
+            except (KeyError, IndexError):
+                holds = False
+            if holds:
                 self._last = program
                 return program.run(*args, **kwargs)
         if sum(len(p) for p in self._programs.values()) >= self.cache_limit:
@@ -238,48 +222,25 @@ class _Holder:
 
 
 def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
+    """Run the step once on recording arrays; returns its result (plain again) and the program it recorded."""
     if _state.anomaly:
         raise refuse("a step under detect_anomaly()", "Anomaly checks read every value; run the step eagerly.")
     trace = Trace()
-    holders: list[_Holder] = []
-    arg_exprs: dict[int, str] = {}
+    holders, found = _holders(fn, args, kwargs)
+    guard = Guard(args, kwargs, holders, _all_modules(found.modules))  # the outside as the step finds it
     call_args, call_kwargs = list(args), dict(kwargs)
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor):
-            holders.append(_Holder(a, f"a{i}", f"arg{i}"))
-            arg_exprs[id(a)] = f"a{i}"
-    for k, a in kwargs.items():
-        if isinstance(a, Tensor):
-            holders.append(_Holder(a, f"kw_{k}", k))
-    extra = [(f"arg{i}", a) for i, a in enumerate(args)] + list(kwargs.items())
-    found = discover(fn, extra)
-    in_args = {id(h.tensor) for h in holders}
-    for i, (t, name) in enumerate(zip(found.tensors, found.names)):
-        if id(t) not in in_args:
-            holders.append(_Holder(t, f"T{i}", name))
     with tracing(trace):
-        for h in holders:  # swap in recording views of the same memory
-            h.data_tracer = trace.new_value(h.data, kind="input")
-            trace.names[h.data_tracer._tid] = h.name
-            h.tensor._data = h.data_tracer
-            if h.grad_in is not None:
-                h.grad_tracer = trace.new_value(h.grad_in._data, kind="input")
-                trace.names[h.grad_tracer._tid] = f"grad_{h.name}"
-                h.grad_in._data = h.grad_tracer
-        for i, a in enumerate(args):
-            if isinstance(a, np.ndarray) and not isinstance(a, TracerArray):
-                call_args[i] = trace.new_value(a, kind="input")
-                trace.names[call_args[i]._tid] = f"arg{i}"
-                arg_exprs[id(call_args[i])] = f"a{i}"
+        _swap_in(trace, holders, call_args)
         engine_patch = _refuse_hooks()
         by_tensor = {id(h.tensor): h for h in holders}
-        optimizers: list[_OptimizerTrace] = []
+        optimizers: list[OptimizerTrace] = []
         opaque = []
         for opt in found.optimizers:
             if getattr(type(opt), "rate_names", ()):
-                optimizers.append(_OptimizerTrace(trace, opt, len(optimizers), by_tensor))
+                optimizers.append(OptimizerTrace(trace, opt, len(optimizers), by_tensor))
+                guard.optimizer(optimizers[-1])
             else:
-                opaque.append(_record_optimizer(trace, opt))
+                opaque.append(record_opaque(trace, opt))
         inplace._trace_hook[0] = trace.bumped
         try:
             with randomness.refused(found.generators) as check_random:
@@ -294,15 +255,48 @@ def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
                 o.finish()
             engine_patch()
             finals = _restore(trace, holders)
-    bumps = [(trace.inputs[tid], n) for tid, n in trace.bumps.items()]
-    for array, n in bumps:  # the outside arrays' versions, as eager's writes left them
-        inplace.bump(array, n)
-    program = _generate(trace, holders, outputs, call_args, args, finals, _all_modules(found.modules), optimizers)
+    for tid, n in trace.bumps.items():  # the outside arrays' versions, as eager's writes left them
+        inplace.bump(trace.inputs[tid], n)
+    program = _generate(trace, holders, outputs, call_args, args, finals, guard, optimizers)
     return _plain_result(result), program
 
 
+def _holders(fn: Callable, args: tuple, kwargs: dict) -> tuple[list[_Holder], Any]:
+    """The tensors the step reads: its tensor arguments, then every tensor `discover` finds it can reach."""
+    holders: list[_Holder] = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            holders.append(_Holder(a, f"a{i}", f"arg{i}"))
+    for k, a in kwargs.items():
+        if isinstance(a, Tensor):
+            holders.append(_Holder(a, f"kw_{k}", k))
+    found = discover(fn, [(f"arg{i}", a) for i, a in enumerate(args)] + list(kwargs.items()))
+    in_args = {id(h.tensor) for h in holders}
+    for i, (t, name) in enumerate(zip(found.tensors, found.names)):
+        if id(t) not in in_args:
+            holders.append(_Holder(t, f"T{i}", name))
+    return holders, found
+
+
+def _swap_in(trace: Trace, holders: list[_Holder], call_args: list) -> None:
+    """Give the tensors (and their grads, and array arguments) recording views of the same memory."""
+    for h in holders:
+        h.data_tracer = trace.new_value(h.data, kind="input")
+        trace.names[h.data_tracer._tid] = h.name
+        h.tensor._data = h.data_tracer
+        if h.grad_in is not None:
+            h.grad_tracer = trace.new_value(h.grad_in._data, kind="input")
+            trace.names[h.grad_tracer._tid] = f"grad_{h.name}"
+            h.grad_in._data = h.grad_tracer
+    for i, a in enumerate(call_args):
+        if isinstance(a, np.ndarray) and not isinstance(a, TracerArray):
+            call_args[i] = trace.new_value(a, kind="input")
+            trace.names[call_args[i]._tid] = f"arg{i}"
+
+
 def _refuse_hooks() -> Callable[[], None]:
-    """Make the engine refuse hooks, and tensors refuse .numpy(), while tracing; returns the undo."""
+    """Make the engine refuse hooks, and tensors refuse .numpy(), while tracing, and note which tensors' `.grad`
+    the step reads or resets first; returns the undo."""
     from .. import engine
 
     original, run = engine._call_hooks, engine._run
@@ -326,12 +320,25 @@ def _refuse_hooks() -> Callable[[], None]:
         raise refuse("a tensor hook (register_hook / retain_grad)",
                      "Hooks run Python on gradient values; remove them from the compiled step or run it eagerly.")
 
+    grad = Tensor.grad
+
+    def read_grad(self: Tensor) -> Any:
+        trace.grad_read.add(id(self))
+        return self._grad
+
+    def set_grad(self: Tensor, value: Any) -> None:  # `p.grad = None` before backward: the old grad is not read
+        if trace.phase == "forward" and id(self) not in trace.grad_read:
+            trace.grad_reset.add(id(self))
+        grad.fset(self, value)
+
     engine._call_hooks, engine._run = refused, traced_run
     Tensor.numpy = refused_numpy  # type: ignore[method-assign]
+    Tensor.grad = property(read_grad, set_grad, doc=grad.__doc__)  # type: ignore[method-assign, assignment]
 
     def undo() -> None:
         engine._call_hooks, engine._run = original, run
         Tensor.numpy = numpy  # type: ignore[method-assign]
+        Tensor.grad = grad  # type: ignore[method-assign]
 
     return undo
 
@@ -342,129 +349,6 @@ def _active_trace() -> Trace:
     trace = _active[0]
     assert trace is not None
     return trace
-
-
-class _OptimizerTrace:
-    """An optimiser whose `step()` is traced into numpy lines (see the module docstring).
-
-    While the step runs, its state arrays are recording inputs, `_rates()` hands out Scalars (each call a
-    line of the program), and its scratch arrays are the program's. `guard` is what the program assumes:
-    the same param group dicts, their hyperparameters other than lr, and each parameter's state size (a
-    first step, which creates the state, is a program of its own)."""
-
-    def __init__(self, trace: Trace, opt: Any, index: int, by_tensor: dict[int, _Holder]):
-        self.trace, self.opt, self.by_tensor = trace, opt, by_tensor
-        self.name = type(opt).__name__.lower() + (str(index) if index else "")
-        self.inputs: dict[tuple[int, str], TracerArray] = {}  # (id(param), key) -> the recording input
-        self.state_reads: list[tuple[Tensor, str, TracerArray]] = []
-        self.state_finals: list[tuple[Tensor, str, Any]] = []
-        groups = list(opt.param_groups)
-        params = [p for group in groups for p in group["params"]]
-        by_param = opt.state.by_param
-        settings = [(len(g["params"]), tuple((k, v) for k, v in g.items() if k not in ("params", "param_names", "lr")))
-                    for g in groups]  # fmt: skip
-        self.guard = (opt, groups, settings, [(p, len(by_param.get(p, ()))) for p in params])
-        for p in params:
-            state = by_param.get(p, {})
-            for key, value in state.items():
-                if isinstance(value, np.ndarray) and not isinstance(value, TracerArray):
-                    tracer = trace.new_value(value, kind="input")
-                    trace.names[tracer._tid] = f"{key}_{self._param_name(p)}"
-                    state[key] = tracer
-                    self.inputs[(id(p), key)] = tracer
-                    self.state_reads.append((p, key, tracer))
-        self._patch()
-
-    def _param_name(self, p: Tensor) -> str:
-        holder = self.by_tensor.get(id(p))
-        return holder.name if holder is not None else "param"
-
-    def expr(self, p: Tensor) -> str:
-        """The program's expression for parameter p (a name the program binds to the tensor)."""
-        return self.by_tensor[id(p)].expr
-
-    def _patch(self) -> None:
-        trace, opt = self.trace, self.opt
-        rates, buffers, blocks, step = opt._rates, opt._buffers, opt._blocks, opt.step
-
-        def traced_rates(group: Any, p: Tensor) -> tuple[Any, ...]:
-            values = rates(group, p)
-            if trace.suspended:
-                return values
-            index = next(i for i, g in enumerate(opt.param_groups) if g is group)
-            scalars = [trace.scalar(float(v)) for v in values]
-            for scalar, name in zip(scalars, type(opt).rate_names):
-                trace.names[scalar._tid] = f"{name}_{self._param_name(p)}"
-            trace.record("rates", f"{type(opt).__name__}'s numbers for this step of {self._param_name(p)}", (), {},
-                         scalars, [], opaque=(self, index, p))  # fmt: skip
-            return tuple(scalars)
-
-        def traced_buffers(p: Tensor, count: int) -> list[Any]:
-            data = p._data
-            p._data = untrace(data)
-            try:
-                plain = buffers(p, count)
-            finally:
-                p._data = data
-            scratch = [trace.scratch(b) for b in plain]
-            for b in scratch:
-                trace.names.setdefault(b._tid, f"scratch_{self._param_name(p)}")
-            return scratch
-
-        def traced_blocks(p: Tensor, arrays: tuple, count: int) -> list[tuple[Any, ...]]:
-            return [(*parts[:-1], [s if isinstance(s, TracerArray) else trace.scratch(s) for s in parts[-1]])
-                    for parts in blocks(p, arrays, count)]  # fmt: skip
-
-        def traced_step(closure: Any = None) -> Any:
-            if closure is not None:
-                raise refuse("optimizer.step(closure)", "Call the closure's code in the step and then optimizer.step().")
-            return step()
-
-        opt._rates, opt._buffers, opt._blocks, opt.step = traced_rates, traced_buffers, traced_blocks, traced_step
-
-    def finish(self) -> None:
-        """Undo the patches; put plain arrays back in the state, noting which entries the step (re)bound."""
-        for attr in ("_rates", "_buffers", "_blocks", "step"):
-            self.opt.__dict__.pop(attr, None)
-        by_param = self.opt.state.by_param
-        for group in self.opt.param_groups:
-            for p in group["params"]:
-                state = by_param.get(p, {})
-                for key, value in list(state.items()):
-                    if isinstance(value, TracerArray):
-                        if value is not self.inputs.get((id(p), key)):
-                            self.state_finals.append((p, key, self.trace.encode(value)))
-                        state[key] = untrace(value)
-
-
-def _record_optimizer(trace: Trace, opt: Any) -> Callable[[], None]:
-    """Make `opt.step()` one opaque instruction: recorded with the gradients it reads, run for real."""
-    original = opt.step
-
-    def step(closure: Any = None) -> Any:
-        if closure is not None:
-            raise refuse("optimizer.step(closure)", "Call the closure's code in the step and then optimizer.step().")
-        params = [p for group in opt.param_groups for p in group["params"]]
-        grads = [p._grad._data if p._grad is not None else None for p in params]
-        trace.record("opaque", f"{type(opt).__name__}.step(), in place", tuple(grads), {}, [],
-                     [p._data for p in params], opaque=(opt, params))  # fmt: skip
-        saved = [(p._data, p._grad) for p in params]
-        try:
-            for p, g in zip(params, grads):
-                p._data = untrace(p._data)
-                p._grad = None if g is None else Tensor._wrap(untrace(g))
-            with suspended():
-                return original()
-        finally:
-            for p, (data, grad) in zip(params, saved):
-                p._data, p._grad = data, grad
-
-    opt.step = step
-
-    def undo() -> None:
-        del opt.step
-
-    return undo
 
 
 def _encode_result(trace: Trace, value: Any) -> Any:
@@ -510,8 +394,8 @@ def _restore(trace: Trace, holders: list[_Holder]) -> list[tuple[str, Any, Any]]
         else:
             t._data = h.data
         g = t._grad
-        if g is None:
-            grad_final: Any = ("none",) if h.grad_in is not None else ("keep",)
+        if g is None:  # (a step that resets the grad first may find one there on a later call)
+            grad_final: Any = ("none",) if h.grad_in is not None or id(t) in trace.grad_reset else ("keep",)
         elif g is h.grad_in and g._data is h.grad_tracer:
             grad_final = ("keep",)
         else:
@@ -528,7 +412,7 @@ def _restore(trace: Trace, holders: list[_Holder]) -> list[tuple[str, Any, Any]]
 
 
 def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list,
-              optimizers: list[_OptimizerTrace]) -> tuple[list, Any, list]:  # fmt: skip
+              optimizers: list[OptimizerTrace]) -> tuple[list, Any, list]:  # fmt: skip
     """Share common values and drop dead ones; returns the instructions, outputs and finals renamed."""
     live: set[int] = set()
     _refs(outputs, live)
@@ -547,7 +431,7 @@ def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list,
     live = {alias.get(t, t) for t in live}
     for h in holders:
         live.add(h.data_tracer._tid)
-        if h.grad_tracer is not None:
+        if h.grad_tracer is not None and id(h.tensor) not in trace.grad_reset:
             live.add(h.grad_tracer._tid)
     instrs = codegen.eliminate_dead(trace, instrs, live)
 
@@ -555,7 +439,7 @@ def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list,
 
 
 def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: list, args: tuple,
-              finals: list[tuple[str, Any, Any]], modules: list[Any], optimizers: list[_OptimizerTrace]
+              finals: list[tuple[str, Any, Any]], guard: Guard, optimizers: list[OptimizerTrace]
               ) -> Program:  # fmt: skip
     """Write the program's source (inputs, one line per operation, what the caller sees) and compile it."""
     instrs, outputs, finals = _optimise(trace, holders, outputs, finals, optimizers)
@@ -563,44 +447,18 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
     names.taken.update(("_wrap", "_bump", "_check_failed"))
     names.taken.update(o.name for o in optimizers)
     namespace: dict[str, Any] = {"np": np, "_wrap": Tensor._wrap, "_check_failed": _check_failed}
-    lines: list[str] = []
     params = [f"a{i}" for i in range(len(args))] + ["**kw"]
-    head = ["    # the arrays of the tensors it reads"]
-    head += [f"    {h.expr} = kw[{h.expr[3:]!r}]" for h in holders if h.expr.startswith("kw_")]
-    for h in holders:
-        expr = h.expr
-        if expr.startswith("T"):
-            namespace[expr] = h.tensor
-        head.append(f"    {names.assign(h.data_tracer._tid, h.name)} = {expr}._data")
-        if h.grad_tracer is not None:
-            head.append(f"    {names.assign(h.grad_tracer._tid, 'grad_' + h.name)} = {expr}._grad._data")
-    for i, a in enumerate(call_args):
-        if isinstance(a, TracerArray):
-            head.append(f"    {names.assign(a._tid, f'arg{i}')} = a{i}")
-    for o in optimizers:
-        namespace[o.name] = o.opt
-        for gi, group in enumerate(o.guard[1]):
-            namespace[f"{o.name}_group{gi}"] = group  # the program checks it is still the optimiser's
-        for p, key, tracer in o.state_reads:
-            head.append(f"    {names.assign(tracer._tid, trace.names[tracer._tid])} = "
-                        f"{o.name}.state.by_param[{o.expr(p)}][{key!r}]")  # fmt: skip
+    head = _head(trace, holders, call_args, optimizers, names, namespace)
     const_refs: set[int] = set()
     for instr in instrs:
         _consts((instr.args, instr.kwargs), const_refs)
     _consts((outputs, finals), const_refs)
     for index in sorted(const_refs):
         namespace[f"C{index}"] = trace.consts[index]
+    head += _buffer_lines(trace, names, namespace)
     grad_names = {g[1].tid: "grad_" + h.name for h, (_, _, g) in zip(holders, finals)
                   if g[0] == "set" and isinstance(g[1], Ref)}  # fmt: skip
-    for tid, (array, initial) in trace.adopted.items():  # scratch arrays written by the step
-        index = len(trace.consts)
-        if initial is not None and sys.getrefcount(array) <= 4:  # made during the trace: start from its values
-            trace.consts.append(initial)
-            head.append(f"    {names.assign(tid, 'buffer')} = C{index}.copy()")
-        else:  # held from outside (an optimiser's scratch): the program writes it, as eager does
-            trace.consts.append(array)
-            head.append(f"    {names.assign(tid, trace.names.get(tid, 'buffer'))} = C{index}")
-        namespace[f"C{index}"] = trace.consts[index]
+    lines: list[str] = []
     opaque_names: dict[int, str] = {}
     phase = None
     for instr in instrs:
@@ -616,15 +474,57 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
             opt, opt_params = instr.opaque
             name = f"{type(opt).__name__.lower()}_step_{len(opaque_names)}"
             opaque_names[id(instr)] = name
-            namespace[name] = _opaque_step(opt, opt_params)
+            namespace[name] = opaque_step(opt, opt_params)
         lines.append("    " + codegen.line(instr, names, opaque_names))
     lines += _bump_lines(trace, names, namespace)
     tail = _tail(trace, finals, outputs, names, optimizers)
     source = "\n".join([f"def step({', '.join(params)}):", *head, *lines, *tail]) + "\n"
-    code = builtins_compile(source, f"<compiled step {getattr(trace, 'name', '')}>", "exec")
-    exec(code, namespace)
-    guard_leaves = [h.tensor for h in holders if h.expr.startswith("T")]
-    return Program(namespace["step"], source, guard_leaves, modules, trace, instrs, names, optimizers)
+    exec(builtins_compile(source, f"<compiled step {getattr(trace, 'name', '')}>", "exec"), namespace)
+    guard_source = guard.source(len(args), trace.grad_reset)
+    namespace.update(guard.values, _Tensor=Tensor, _ndarray=np.ndarray, _grad_mode=_state)
+    exec(builtins_compile(guard_source, "<compiled step's guard>", "exec"), namespace)
+    return Program(namespace["step"], source, guard_source, namespace, trace, instrs, names)
+
+
+def _head(trace: Trace, holders: list[_Holder], call_args: list, optimizers: list[OptimizerTrace],
+          names: codegen.Namer, namespace: dict[str, Any]) -> list[str]:  # fmt: skip
+    """The program's first lines: bind the arrays it reads (tensors', grads', arguments', optimiser state)."""
+    head = ["    # the arrays of the tensors it reads"]
+    head += [f"    {h.expr} = kw[{h.expr[3:]!r}]" for h in holders if h.expr.startswith("kw_")]
+    for h in holders:
+        expr = h.expr
+        if expr.startswith("T"):
+            namespace[expr] = h.tensor
+        head.append(f"    {names.assign(h.data_tracer._tid, h.name)} = {expr}._data")
+        if h.grad_tracer is not None and id(h.tensor) not in trace.grad_reset:
+            head.append(f"    {names.assign(h.grad_tracer._tid, 'grad_' + h.name)} = {expr}._grad._data")
+    for i, a in enumerate(call_args):
+        if isinstance(a, TracerArray):
+            head.append(f"    {names.assign(a._tid, f'arg{i}')} = a{i}")
+    for o in optimizers:
+        namespace[o.name] = o.opt
+        for gi, group in enumerate(o.guard[0]):
+            namespace[f"{o.name}_group{gi}"] = group  # the guard checks it is still the optimiser's
+        for p, key, tracer in o.state_reads:
+            head.append(f"    {names.assign(tracer._tid, trace.names[tracer._tid])} = "
+                        f"{o.name}.state.by_param[{o.expr(p)}][{key!r}]")  # fmt: skip
+    return head
+
+
+def _buffer_lines(trace: Trace, names: codegen.Namer, namespace: dict[str, Any]) -> list[str]:
+    """Bind the outside arrays the step writes into (scratch arrays): the same ones on every call, or, for one
+    made while tracing, a fresh copy of its first values."""
+    lines = []
+    for tid, (array, initial) in trace.adopted.items():
+        index = len(trace.consts)
+        if initial is not None and sys.getrefcount(array) <= 4:  # made during the trace: start from its values
+            trace.consts.append(initial)
+            lines.append(f"    {names.assign(tid, 'buffer')} = C{index}.copy()")
+        else:  # held from outside (an optimiser's scratch): the program writes it, as eager does
+            trace.consts.append(array)
+            lines.append(f"    {names.assign(tid, trace.names.get(tid, 'buffer'))} = C{index}")
+        namespace[f"C{index}"] = trace.consts[index]
+    return lines
 
 
 def _bump_lines(trace: Trace, names: codegen.Namer, namespace: dict[str, Any]) -> list[str]:
@@ -639,7 +539,7 @@ def _bump_lines(trace: Trace, names: codegen.Namer, namespace: dict[str, Any]) -
 
 
 def _tail(trace: Trace, finals: list, outputs: Any, names: codegen.Namer,
-          optimizers: list[_OptimizerTrace]) -> list[str]:  # fmt: skip
+          optimizers: list[OptimizerTrace]) -> list[str]:  # fmt: skip
     """The program's last lines: set optimiser state, the tensors' data and gradients, return the results."""
     tail = ["    # what the caller sees: optimiser state, gradients, tensors, results"]
     for o in optimizers:
@@ -695,18 +595,6 @@ def _render_output(trace: Trace, out: Any, names: codegen.Namer) -> str:
 def _check_failed(where: str) -> None:
     raise ValueError(f"autograd.compile: a check made at {where} while tracing (an argument's range, say) fails on "
                      "this call's values; run the step eagerly to see the library's own error")
-
-
-def _opaque_step(opt: Any, params: list[Tensor]) -> Callable[..., None]:
-    """The program's call into a real optimiser: hand it the gradients, run its step."""
-    wrap = Tensor._wrap
-
-    def opaque(*grads: Any) -> None:
-        for p, g in zip(params, grads):
-            p._grad = None if g is None else wrap(g)
-        opt.step()
-
-    return opaque
 
 
 def _refs(value: Any, into: set[int]) -> None:

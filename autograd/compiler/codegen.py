@@ -75,8 +75,13 @@ def share_common(trace: Trace) -> list[Instr]:
 
 def _no_op(trace: Trace, instr: Instr, written_roots: set[int]) -> int | None:
     """The value `instr` returns unchanged, if it is `x * 1`, `1 * x` or `x ** 1` with a scalar one (a number,
-    or a 0-d array) that changes neither x's dtype nor its shape, and neither x nor the result is written in
-    place (they become one array); else None."""
+    or a 0-d array) that changes neither x's dtype nor its shape, or `x.reshape(...)` to x's own shape, and
+    neither x nor the result is written in place (they become one array); else None."""
+    if instr.kind == "method" and instr.fn == "reshape" and len(instr.outs) == 1 and isinstance(instr.args[0], Ref):
+        x, out = instr.args[0].tid, instr.outs[0]
+        if trace.shapes.get(out) == trace.shapes.get(x) and trace.root[x] not in written_roots:
+            return x
+        return None
     if instr.kind != "call" or instr.fn not in ("np.multiply", "np.power") or instr.kwargs or instr.writes:
         return None
     if len(instr.args) != 2 or len(instr.outs) != 1:

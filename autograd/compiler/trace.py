@@ -146,6 +146,8 @@ class Trace:
         self._adopted_ids: dict[int, TracerArray] = {}
         self.inputs: dict[int, np.ndarray] = {}  # input value -> the outside array it records
         self.bumps: dict[int, int] = {}  # input value -> how many times the step bumped its version
+        self.grad_read: set[int] = set()  # id(tensor) of tensors whose .grad the step read
+        self.grad_reset: set[int] = set()  # ... whose .grad it set before reading it or running backward
         self.phase = "forward"
         self.suspended = 0
         self._ids = itertools.count()

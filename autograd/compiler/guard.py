@@ -1,0 +1,78 @@
+"""A compiled program's guard: what its trace assumed about the outside, checked by generated Python.
+
+A program replays only where the step would do exactly what the trace recorded: the tensors it
+reads (and the call's tensor arguments) have the shapes, dtypes, requires_grad and grad-or-None
+they had when the trace began, the modules it reached are in the same training mode, and each
+traced optimiser has the same param groups, fixed hyperparameters and state sizes. The checks are
+written as one boolean expression, `holds()`, and `accepts(a0, ...)` for the arguments too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..grad_mode import _state
+from ..tensor import Tensor
+from .optimizers import OptimizerTrace
+
+
+class Guard:
+    """What a trace assumed, taken before the step ran, and the Python expressions that check it."""
+
+    def __init__(self, args: tuple, kwargs: dict, holders: list[Any], modules: list[Any]):
+        self.checks: list[str] = []
+        self.arg_checks: list[str] | None = [] if not kwargs else None
+        self.values: dict[str, Any] = {}
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor) and self.arg_checks is not None:
+                self.arg_checks.append(f"isinstance(a{i}, _Tensor) and " + self._tensor(f"a{i}", tensor_state(a)))
+            elif isinstance(a, np.ndarray) and self.arg_checks is not None:
+                self.arg_checks.append(f"type(a{i}) is _ndarray and a{i}.shape == {a.shape!r} "
+                                       f"and a{i}.dtype == {self._value(a.dtype, 'D')}")  # fmt: skip
+            else:
+                self.arg_checks = None  # a number, a string...: its value is in the cache key
+        self.leaves = [(h.expr, id(h.tensor), tensor_state(h.tensor)) for h in holders if h.expr.startswith("T")]
+        for m in modules:
+            self.checks.append(f"{self._value(m, 'M')}.training is {m.training}")
+
+    def _value(self, value: Any, prefix: str) -> str:
+        name = f"{prefix}{len(self.values)}"
+        self.values[name] = value
+        return name
+
+    def _tensor(self, expr: str, state: tuple, grad: bool = True) -> str:
+        grad_none, requires_grad, shape, dtype = state
+        parts = [f"{expr}._grad is {'' if grad_none else 'not '}None"] if grad else []
+        parts += [f"{expr}._requires_grad is {requires_grad}", f"{expr}._data.shape == {shape!r}",
+                  f"{expr}._data.dtype == {self._value(dtype, 'D')}"]  # fmt: skip
+        return " and ".join(parts)
+
+    def optimizer(self, o: OptimizerTrace) -> None:
+        groups, settings, state_sizes = o.guard
+        self.checks.append(f"len({o.name}.param_groups) == {len(groups)}")
+        for gi, (n_params, fixed) in enumerate(settings):
+            g = f"{o.name}_group{gi}"
+            self.checks.append(f"{o.name}.param_groups[{gi}] is {g} and len({g}['params']) == {n_params}")
+            for key, value in fixed:
+                self.checks.append(f"{g}[{key!r}] == {self._value(value, 'V')}")
+        for p, size in state_sizes:
+            self.checks.append(f"len({o.name}.state.by_param[{o.expr(p)}]) == {size}")
+
+    def source(self, n_args: int, grad_reset: set[int]) -> str:
+        """`def holds()` and, where the call's arguments are all tensors or arrays, `def accepts(a0, ...)`. Whether
+        a tensor has a grad is not checked where the step resets it before reading it (`zero_grad()` first)."""
+        checks = [self._tensor(expr, state, grad=key not in grad_reset) for expr, key, state in self.leaves]
+        body = "\n        and ".join(checks + self.checks) or "True"
+        text = f"def holds():\n    return ({body})\n"
+        if self.arg_checks is not None:
+            params = ", ".join(f"a{i}" for i in range(n_args))
+            body = "\n        and ".join([f"_grad_mode.enabled is {_state.enabled}", *self.arg_checks, "holds()"])
+            text += f"\n\ndef accepts({params}):\n    return ({body})\n"
+        return text
+
+
+
+def tensor_state(t: Tensor) -> tuple:
+    return t._grad is None, t._requires_grad, t._data.shape, t._data.dtype
