@@ -535,3 +535,74 @@ def test_a_step_that_zeroes_grads_first_needs_one_program() -> None:
     compiled(x, t)
     assert len(compiled._programs) == 1 and len(next(iter(compiled._programs.values()))) == 1
     assert "._grad._data" not in compiled.source
+
+
+# ------------------------------------------------------------------ buffers
+
+
+def test_buffers_are_shared_and_never_handed_out() -> None:
+    """Large intermediate results are written into buffers made once, shared by values whose lifetimes do not
+    overlap; a value the caller gets (here the hidden activations) is never one of them, so the next call
+    leaves it as it was."""
+
+    def make() -> tuple[nn.Module, Callable[..., Any]]:
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Linear(100, 40), nn.Sigmoid(), nn.Linear(40, 10))
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(x: ag.Tensor, t: ag.Tensor) -> tuple[ag.Tensor, ag.Tensor]:
+            opt.zero_grad()
+            hidden = model[1](model[0](x))
+            loss = loss_fn(model[2](hidden), t)
+            loss.backward()
+            opt.step()
+            return loss, hidden
+
+        return model, step
+
+    (eager_model, eager), (model, step) = make(), make()
+    compiled = ag.compile(step)
+    batches = _data(64, 100, 10, classes=True)
+    results = []
+    for i in range(6):
+        (eager_loss, eager_hidden), (loss, hidden) = eager(*batches(i)), compiled(*batches(i))
+        close(eager_loss.data, loss.data)
+        close(eager_hidden.data, hidden.data)
+        assert_same_state(eager_model, model)
+        results.append((hidden, hidden.data.copy()))
+    for hidden, values in results:  # later calls did not write into what earlier calls returned
+        np.testing.assert_array_equal(hidden.data, values)
+    source = compiled.source
+    written = source.count(", out=B")
+    assert written >= 6 and "out=B1" in source and "B2:" not in source  # six results, two arrays
+
+
+def test_numbers_become_arrays_of_the_dtype_numpy_would_use() -> None:
+    """Python numbers in float32 arithmetic become 0-d float32 arrays (numpy converts them so); a numpy float64
+    scalar stays float64: the values and dtypes are eager's, bit for bit."""
+
+    def make() -> tuple[ag.Tensor, Callable[..., Any]]:
+        w = ag.tensor(np.array([0.3, -1.2, 2.5], np.float32), requires_grad=True)
+
+        def step(x: ag.Tensor) -> tuple[ag.Tensor, ag.Tensor]:
+            w.grad = None
+            y = (w * 0.1 + 1) / 3 - x * 0.7
+            loss = (y * y).sum()
+            loss.backward()
+            with ag.no_grad():
+                w.sub_(w.grad * 0.05)
+            return loss, ag.tensor(x.data * np.float64(0.5))
+
+        return w, step
+
+    (w_eager, eager), (w, step) = make(), make()
+    compiled = ag.compile(step)
+    x = ag.tensor(np.array([1.5, 0.25, -2.0], np.float32))
+    for _ in range(4):
+        (eager_loss, eager_half), (loss, half) = eager(x), compiled(x)
+        for a, b in ((eager_loss, loss), (eager_half, half), (w_eager, w), (w_eager.grad, w.grad)):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a.data, b.data)
+    assert w.dtype == np.float32 and half.dtype == np.float64
+    assert "ONE_FLOAT32" in compiled.source and "K_0_1_FLOAT32" in compiled.source

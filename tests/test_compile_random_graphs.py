@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
+from autograd.compiler import codegen
 from tests.op_catalogue import array
 
 # Traces steps with autograd.compile (the benchmark through its compiled rows): the mutation check's
@@ -127,6 +129,19 @@ def close(a: Any, b: Any) -> None:
 @settings(max_examples=25)
 @given(graphs())
 def test_random_graph_compiles_to_eager(graph: tuple[list[np.ndarray], list]) -> None:
+    check_graph(graph)
+
+
+@settings(max_examples=25)
+@given(graphs())
+def test_random_graph_with_every_result_in_a_shared_buffer(graph: tuple[list[np.ndarray], list]) -> None:
+    """The same with buffers for results of any size: every elementwise result and matmul lives in an array
+    shared by values that do not overlap in time (or written over its own input), and nothing changes."""
+    with mock.patch.object(codegen, "MIN_BUFFER", 1):
+        check_graph(graph)
+
+
+def check_graph(graph: tuple[list[np.ndarray], list]) -> None:
     values, program = graph
     eager_params = [ag.Tensor(v.copy(), requires_grad=True) for v in values]
     params = [ag.Tensor(v.copy(), requires_grad=True) for v in values]

@@ -50,6 +50,7 @@ from .trace import _READ_ADVICE, Const, Ref, Trace, TraceError, TracerArray, lea
 
 __all__ = ["CompiledStep", "TraceError", "compile"]
 
+_MISS = object()  # what a program's guarded call returns when its guard does not hold
 CACHE_LIMIT = 8  # programs per step (one per signature); past it, warn once and run eagerly
 
 
@@ -74,11 +75,13 @@ class Program:
     decides those). Both are generated straight-line Python, like the program: see `guard_source`.
     """
 
-    def __init__(self, run: Callable, source: str, guard_source: str, namespace: dict[str, Any], trace: Trace,
-                 instrs: list[Any], names: codegen.Namer) -> None:  # fmt: skip
+    def __init__(self, run: Callable, source: str, guard_source: str, namespace: dict[str, Any], n_args: int,
+                 trace: Trace, instrs: list[Any], names: codegen.Namer) -> None:  # fmt: skip
         self.run, self.source, self.guard_source = run, source, guard_source
         self.holds: Callable[[], bool] = namespace["holds"]
         self.accepts: Callable[..., bool] | None = namespace.get("accepts")
+        self.call: Callable[..., Any] | None = namespace.get("call")  # accepts() then run(), or _MISS
+        self.n_args = n_args
         self.trace, self.instrs, self.names = trace, instrs, names
 
 
@@ -129,13 +132,10 @@ class CompiledStep:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         last = self._last
-        if last is not None and last.accepts is not None and not kwargs:  # the common case: the same as last call
-            try:
-                same = last.accepts(*args)
-            except (TypeError, KeyError, IndexError):  # another number of arguments; a group or state gone
-                same = False
-            if same:
-                return last.run(*args)
+        if last is not None and last.call is not None and len(args) == last.n_args and not kwargs:
+            result = last.call(*args)  # the common case: what the last call ran, if its guard holds
+            if result is not _MISS:
+                return result
         key = _signature(args, kwargs)
         programs = self._programs.get(key, [])
         for program in programs:
@@ -441,14 +441,20 @@ def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list,
 def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: list, args: tuple,
               finals: list[tuple[str, Any, Any]], guard: Guard, optimizers: list[OptimizerTrace]
               ) -> Program:  # fmt: skip
-    """Write the program's source (inputs, one line per operation, what the caller sees) and compile it."""
+    """Write the program's source (inputs, one line per operation, what the caller sees) and compile it, with its
+    guard (guard.py) and, where the call takes only tensors and arrays, the two in one function `call`."""
     instrs, outputs, finals = _optimise(trace, holders, outputs, finals, optimizers)
     names = codegen.Namer(trace)
-    names.taken.update(("_wrap", "_bump", "_check_failed"))
+    names.taken.update(("_wrap", "_bump", "_check_failed", "_MISS"))
+    names.taken.update(f"B{i}" for i in range(len(instrs)))  # buffers' names
     names.taken.update(o.name for o in optimizers)
-    namespace: dict[str, Any] = {"np": np, "_wrap": Tensor._wrap, "_check_failed": _check_failed}
-    params = [f"a{i}" for i in range(len(args))] + ["**kw"]
+    namespace: dict[str, Any] = {"np": np, "_wrap": Tensor._wrap, "_check_failed": _check_failed, "_MISS": _MISS}
+    numbers = codegen.numbers_as_arrays(trace, instrs, namespace)
+    names.taken.update(k for k in namespace if k.isupper())
     head = _head(trace, holders, call_args, optimizers, names, namespace)
+    if numbers:
+        head += ["    # numbers as 0-d arrays made once (numpy takes an array operand faster than a Python number):",
+                 *numbers]  # fmt: skip
     const_refs: set[int] = set()
     for instr in instrs:
         _consts((instr.args, instr.kwargs), const_refs)
@@ -456,6 +462,34 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
     for index in sorted(const_refs):
         namespace[f"C{index}"] = trace.consts[index]
     head += _buffer_lines(trace, names, namespace)
+    buffered, buffers = codegen.plan_buffers(trace, instrs, _escaping(instrs, outputs, finals, optimizers))
+    if buffers:
+        head.append("    # arrays made once, which the lines below rewrite through out=, each for values that do not "
+                    "overlap in time")  # fmt: skip
+    for index, array in enumerate(buffers):
+        namespace[f"B{index}"] = array
+        head.append(f"    #   B{index}: {array.shape} {array.dtype}")
+    lines = _body(trace, instrs, holders, finals, buffered, names, namespace)
+    lines += _bump_lines(trace, names, namespace)
+    tail = _tail(trace, finals, outputs, names, optimizers)
+    def_line = f"def step({', '.join([f'a{i}' for i in range(len(args))] + ['**kw'])}):"
+    body = "\n".join([*head, *lines, *tail]) + "\n"
+    source = def_line + "\n" + body
+    filename = f"<compiled step {getattr(trace, 'name', '')}>"
+    exec(builtins_compile(source, filename, "exec"), namespace)
+    guard_source = guard.source(len(args), trace.grad_reset)
+    namespace.update(guard.values, _Tensor=Tensor, _ndarray=np.ndarray, _grad_mode=_state)
+    exec(builtins_compile(guard_source, "<compiled step's guard>", "exec"), namespace)
+    if guard.condition is not None:  # the program behind its guard, one call for the common case
+        guarded = def_line.replace("def step(", "def call(") + f"\n    if not ({guard.condition}):\n" \
+            "        return _MISS\n" + body  # fmt: skip
+        exec(builtins_compile(guarded, filename, "exec"), namespace)
+    return Program(namespace["step"], source, guard_source, namespace, len(args), trace, instrs, names)
+
+
+def _body(trace: Trace, instrs: list[Any], holders: list[_Holder], finals: list, buffered: dict[int, int],
+          names: codegen.Namer, namespace: dict[str, Any]) -> list[str]:  # fmt: skip
+    """One line per instruction, under a comment naming each phase (forward, backward, update)."""
     grad_names = {g[1].tid: "grad_" + h.name for h, (_, _, g) in zip(holders, finals)
                   if g[0] == "set" and isinstance(g[1], Ref)}  # fmt: skip
     lines: list[str] = []
@@ -475,15 +509,20 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
             name = f"{type(opt).__name__.lower()}_step_{len(opaque_names)}"
             opaque_names[id(instr)] = name
             namespace[name] = opaque_step(opt, opt_params)
-        lines.append("    " + codegen.line(instr, names, opaque_names))
-    lines += _bump_lines(trace, names, namespace)
-    tail = _tail(trace, finals, outputs, names, optimizers)
-    source = "\n".join([f"def step({', '.join(params)}):", *head, *lines, *tail]) + "\n"
-    exec(builtins_compile(source, f"<compiled step {getattr(trace, 'name', '')}>", "exec"), namespace)
-    guard_source = guard.source(len(args), trace.grad_reset)
-    namespace.update(guard.values, _Tensor=Tensor, _ndarray=np.ndarray, _grad_mode=_state)
-    exec(builtins_compile(guard_source, "<compiled step's guard>", "exec"), namespace)
-    return Program(namespace["step"], source, guard_source, namespace, trace, instrs, names)
+        lines.append("    " + codegen.line(instr, names, opaque_names, buffered))
+    return lines
+
+
+def _escaping(instrs: list[Any], outputs: Any, finals: list, optimizers: list[OptimizerTrace]) -> set[int]:
+    """The values whose memory the caller (or an opaque optimiser) gets to keep."""
+    escaping: set[int] = set()
+    _refs((outputs, finals), escaping)
+    for o in optimizers:
+        _refs([value for _, _, value in o.state_finals], escaping)
+    for instr in instrs:
+        if instr.kind == "opaque":
+            escaping.update(instr.reads)
+    return escaping
 
 
 def _head(trace: Trace, holders: list[_Holder], call_args: list, optimizers: list[OptimizerTrace],

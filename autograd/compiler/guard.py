@@ -25,6 +25,8 @@ class Guard:
         self.checks: list[str] = []
         self.arg_checks: list[str] | None = [] if not kwargs else None
         self.values: dict[str, Any] = {}
+        self.optimizers: list[tuple[OptimizerTrace, list]] = []
+        self.condition: str | None = None  # accepts()'s, once source() has written it
         for i, a in enumerate(args):
             if isinstance(a, Tensor) and self.arg_checks is not None:
                 self.arg_checks.append(f"isinstance(a{i}, _Tensor) and " + self._tensor(f"a{i}", tensor_state(a)))
@@ -57,19 +59,25 @@ class Guard:
             self.checks.append(f"{o.name}.param_groups[{gi}] is {g} and len({g}['params']) == {n_params}")
             for key, value in fixed:
                 self.checks.append(f"{g}[{key!r}] == {self._value(value, 'V')}")
-        for p, size in state_sizes:
-            self.checks.append(f"len({o.name}.state.by_param[{o.expr(p)}]) == {size}")
+        self.optimizers.append((o, state_sizes))
+
+    def _state_checks(self) -> list[str]:
+        """Each state size the step looked at (taken before it ran; a first step makes the state)."""
+        return [f"len({o.name}.state.by_param.get({o.expr(p)}, ())) == {size}"
+                for o, state_sizes in self.optimizers for p, size in state_sizes if id(p) in o.state_read]  # fmt: skip
 
     def source(self, n_args: int, grad_reset: set[int]) -> str:
         """`def holds()` and, where the call's arguments are all tensors or arrays, `def accepts(a0, ...)`. Whether
         a tensor has a grad is not checked where the step resets it before reading it (`zero_grad()` first)."""
         checks = [self._tensor(expr, state, grad=key not in grad_reset) for expr, key, state in self.leaves]
-        body = "\n        and ".join(checks + self.checks) or "True"
-        text = f"def holds():\n    return ({body})\n"
-        if self.arg_checks is not None:
+        checks += self.checks + self._state_checks()
+        text = "def holds():\n    return (" + ("\n        and ".join(checks) or "True") + ")\n"
+        self.condition = None
+        if self.arg_checks is not None:  # the same checks and the arguments', in one function: one call less
             params = ", ".join(f"a{i}" for i in range(n_args))
-            body = "\n        and ".join([f"_grad_mode.enabled is {_state.enabled}", *self.arg_checks, "holds()"])
-            text += f"\n\ndef accepts({params}):\n    return ({body})\n"
+            self.condition = "\n            and ".join([f"_grad_mode.enabled is {_state.enabled}", *self.arg_checks,
+                                                        *checks])  # fmt: skip
+            text += f"\n\ndef accepts({params}):\n    return ({self.condition})\n"
         return text
 
 

@@ -38,6 +38,7 @@ class OptimizerTrace:
         settings = [(len(g["params"]), tuple((k, v) for k, v in g.items() if k not in ("params", "param_names", "lr")))
                     for g in groups]  # fmt: skip
         self.guard = (groups, settings, [(p, len(by_param.get(p, ()))) for p in params])
+        self.state_read: set[int] = set()  # id(param) of those whose state the step looked at
         for p in params:
             state = by_param.get(p, {})
             for key, value in state.items():
@@ -61,17 +62,27 @@ class OptimizerTrace:
         trace, opt = self.trace, self.opt
         rates, buffers, blocks, step = opt._rates, opt._buffers, opt._blocks, opt.step
 
+        per_group: dict[int, tuple[Any, ...]] = {}  # group index -> its Scalars, where rates_per_group
+
         def traced_rates(group: Any, p: Tensor) -> tuple[Any, ...]:
-            values = rates(group, p)
             if trace.suspended:
-                return values
+                return rates(group, p)
             index = next(i for i, g in enumerate(opt.param_groups) if g is group)
-            scalars = [trace.scalar(float(v)) for v in values]
+            if index in per_group:
+                return per_group[index]
+            values = rates(group, p)
+            scalars = tuple(trace.scalar(float(v)) for v in values)
+            of = f"group {index}" if opt.rates_per_group else self._param_name(p)
             for scalar, name in zip(scalars, type(opt).rate_names):
-                trace.names[scalar._tid] = f"{name}_{self._param_name(p)}"
-            trace.record("rates", f"{type(opt).__name__}'s numbers for this step of {self._param_name(p)}", (), {},
-                         scalars, [], opaque=(self, index, p))  # fmt: skip
-            return tuple(scalars)
+                if opt.rates_per_group:
+                    trace.names[scalar._tid] = name if index == 0 else f"{name}_{index}"
+                else:
+                    trace.names[scalar._tid] = f"{name}_{of}"
+            trace.record("rates", f"{type(opt).__name__}'s numbers for this step of {of}", (), {}, list(scalars), [],
+                         opaque=(self, index, p))  # fmt: skip
+            if opt.rates_per_group:
+                per_group[index] = scalars
+            return scalars
 
         def traced_buffers(p: Tensor, count: int) -> list[Any]:
             data = p._data
@@ -96,11 +107,17 @@ class OptimizerTrace:
             return step()
 
         opt._rates, opt._buffers, opt._blocks, opt.step = traced_rates, traced_buffers, traced_blocks, traced_step
+        self.by_param = opt.state.by_param
+        opt.state.by_param = _Recording(self.by_param)  # which parameters' state the step looks at
 
     def finish(self) -> None:
         """Undo the patches; put plain arrays back in the state, noting which entries the step (re)bound."""
         for attr in ("_rates", "_buffers", "_blocks", "step"):
             self.opt.__dict__.pop(attr, None)
+        recording = self.opt.state.by_param
+        if isinstance(recording, _Recording):
+            self.opt.state.by_param = self.by_param
+            self.state_read = recording.read
         by_param = self.opt.state.by_param
         for group in self.opt.param_groups:
             for p in group["params"]:
@@ -110,6 +127,23 @@ class OptimizerTrace:
                         if value is not self.inputs.get((id(p), key)):
                             self.state_finals.append((p, key, self.trace.encode(value)))
                         state[key] = untrace(value)
+
+
+class _Recording(dict):  # type: ignore[type-arg]
+    """An optimiser's per-parameter state dicts, noting which parameters' state is looked up while tracing (the
+    guard checks only theirs: plain SGD never looks)."""
+
+    def __init__(self, by_param: dict) -> None:
+        super().__init__(by_param)
+        self.original, self.read = by_param, set()
+
+    def __getitem__(self, p: Any) -> Any:
+        self.read.add(id(p))
+        return self.original[p]
+
+    def get(self, p: Any, default: Any = None) -> Any:
+        self.read.add(id(p))
+        return self.original.get(p, default)
 
 
 def record_opaque(trace: Trace, opt: Any) -> Callable[[], None]:

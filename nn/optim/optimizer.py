@@ -216,6 +216,7 @@ class Optimizer:
     # operands, never in Python arithmetic, so `autograd.compile` can replay the arithmetic as numpy lines and
     # call `_rates` afresh on every call. An optimiser without `_rates` is one opaque call in a compiled step.
     rate_names: tuple[str, ...] = ()
+    rates_per_group = False  # True where _rates depends on the group only and counts nothing (one call per group)
 
     def _rates(self, group: Mapping[str, Any], p: Tensor) -> tuple[float, ...]:
         """This step's changing numbers for p (and any counting they imply, such as Adam's step)."""

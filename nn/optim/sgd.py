@@ -43,6 +43,7 @@ class SGD(Optimizer):
         super().__init__(params, settings)
 
     rate_names = ("lr",)
+    rates_per_group = True
 
     def _rates(self, group: Mapping[str, Any], p: Tensor) -> tuple[float, ...]:
         """The numbers of p's update that may change from step to step: the learning rate (a scheduler sets it)."""
