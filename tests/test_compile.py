@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -606,3 +607,50 @@ def test_numbers_become_arrays_of_the_dtype_numpy_would_use() -> None:
             np.testing.assert_array_equal(a.data, b.data)
     assert w.dtype == np.float32 and half.dtype == np.float64
     assert "ONE_FLOAT32" in compiled.source and "K_0_1_FLOAT32" in compiled.source
+
+
+# ------------------------------------------------------------------ threads
+
+
+def test_other_threads_run_plain_numpy_and_the_plain_engine_while_a_step_traces() -> None:
+    """A trace swaps numpy's converters and parts of the engine process-wide; other threads must not notice:
+    their hooks run, their values are plain arrays (even of a tensor being traced), and a second step's first
+    call waits for the trace to end instead of failing."""
+    started, release = threading.Event(), threading.Event()
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x: ag.Tensor) -> ag.Tensor:
+        w.grad = None
+        y = (w * x).sum()
+        started.set()
+        release.wait(10)  # the trace is paused here while the main thread works
+        y.backward()
+        return y
+
+    compiled = ag.compile(step)
+    results: dict[str, Any] = {}
+    tracer = threading.Thread(target=lambda: results.setdefault("first", compiled(ag.tensor([3.0, 4.0]))))
+    tracer.start()
+    assert started.wait(10)
+
+    v = ag.tensor([1.0, -1.0], requires_grad=True)
+    seen: list[np.ndarray] = []
+    v.register_hook(lambda g: seen.append(g.data.copy()))
+    (v * v).sum().backward()
+    assert v.grad.tolist() == [2.0, -2.0] and len(seen) == 1
+    doubled = w * 2  # w's array is being recorded by the other thread; here it is a plain value
+    assert type(doubled.data) is np.ndarray and doubled.tolist() == [2.0, 4.0]
+    assert type(np.asarray(w)) is np.ndarray
+
+    other = ag.compile(lambda x: (x * 2).sum())
+    done = threading.Event()
+    second = threading.Thread(target=lambda: (results.setdefault("other", other(ag.tensor([1.5]))), done.set()))
+    second.start()
+    assert not done.wait(0.3)  # one trace records at a time: this one waits
+    release.set()
+    tracer.join(10)
+    second.join(10)
+    assert done.is_set() and results["other"].item() == 3.0
+    assert results["first"].item() == 11.0 and w.grad.tolist() == [3.0, 4.0]
+    release.set()
+    assert compiled(ag.tensor([1.0, 1.0])).item() == 3.0 and w.grad.tolist() == [1.0, 1.0]  # the replay

@@ -302,14 +302,16 @@ def _refuse_hooks() -> Callable[[], None]:
     original, run = engine._call_hooks, engine._run
     numpy = Tensor.numpy
 
+    trace = _active_trace()  # each patch acts only for the code it records (trace.mine()): not other threads
+
     def refused_numpy(self: Tensor) -> np.ndarray:
-        if isinstance(self._data, TracerArray) and _active_trace().suspended == 0:
+        if isinstance(self._data, TracerArray) and trace.mine():
             raise refuse(".numpy() of a traced tensor", _READ_ADVICE)
         return numpy(self)
 
-    trace = _active_trace()
-
     def traced_run(*args: Any, **kwargs: Any) -> Any:
+        if not trace.mine():
+            return run(*args, **kwargs)
         trace.phase = "backward"
         try:
             return run(*args, **kwargs)
@@ -317,17 +319,20 @@ def _refuse_hooks() -> Callable[[], None]:
             trace.phase = "update"
 
     def refused(*args: Any, **kwargs: Any) -> Any:
+        if not trace.mine():
+            return original(*args, **kwargs)
         raise refuse("a tensor hook (register_hook / retain_grad)",
                      "Hooks run Python on gradient values; remove them from the compiled step or run it eagerly.")
 
     grad = Tensor.grad
 
     def read_grad(self: Tensor) -> Any:
-        trace.grad_read.add(id(self))
+        if trace.mine():
+            trace.grad_read.add(id(self))
         return self._grad
 
     def set_grad(self: Tensor, value: Any) -> None:  # `p.grad = None` before backward: the old grad is not read
-        if trace.phase == "forward" and id(self) not in trace.grad_read:
+        if trace.mine() and trace.phase == "forward" and id(self) not in trace.grad_read:
             trace.grad_reset.add(id(self))
         grad.fset(self, value)
 

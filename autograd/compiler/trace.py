@@ -15,6 +15,7 @@ import itertools
 import math
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -150,6 +151,7 @@ class Trace:
         self.grad_reset: set[int] = set()  # ... whose .grad it set before reading it or running backward
         self.phase = "forward"
         self.suspended = 0
+        self.thread = threading.get_ident()  # the thread it records; others see plain numpy and the plain engine
         self._ids = itertools.count()
 
     def new_value(self, array: np.ndarray, root: int | None = None, kind: str = "value") -> TracerArray:
@@ -166,7 +168,7 @@ class Trace:
 
     def bumped(self, array: np.ndarray) -> None:
         """`autograd.inplace.bump` was called on `array`: count it if it is (a view of) an outside array."""
-        if isinstance(array, TracerArray) and array._tid is not None and not self.suspended:
+        if isinstance(array, TracerArray) and array._tid is not None and self.mine():
             root = self.root[array._tid]
             if root in self.inputs:
                 self.bumps[root] = self.bumps.get(root, 0) + 1
@@ -185,6 +187,10 @@ class Trace:
             t = self._adopted_ids[id(array)] = self.new_value(array, kind="adopted")
             self.adopted[t._tid] = (array, None)
         return t
+
+    def mine(self) -> bool:
+        """Whether the code running now is the step being recorded (its thread, not inside an opaque call)."""
+        return not self.suspended and threading.get_ident() == self.thread
 
     def adopt(self, array: np.ndarray) -> TracerArray:
         """A plain array from outside that the step writes into (a scratch buffer): a value of the program."""
@@ -243,6 +249,7 @@ class Trace:
 
 
 _active: list[Trace | None] = [None]
+_one_at_a_time = threading.Lock()  # numpy's converters are swapped process-wide while a trace records
 
 
 def _has_tensor(values: Any) -> bool:
@@ -252,9 +259,9 @@ def _has_tensor(values: Any) -> bool:
 
 
 def active() -> Trace | None:
-    """The trace being recorded now, unless recording is suspended (inside an opaque call)."""
+    """The trace recording the code running now: None in other threads, and inside an opaque call."""
     trace = _active[0]
-    return None if trace is None or trace.suspended else trace
+    return trace if trace is not None and trace.mine() else None
 
 
 def _plain(x: Any) -> Any:
@@ -575,23 +582,30 @@ def _ascontiguousarray(a: Any, dtype: Any = None, **kwargs: Any) -> Any:
 
 @contextmanager
 def tracing(trace: Trace) -> Iterator[Trace]:
-    """Make `trace` the active recording, with numpy's array converters keeping traced values traced."""
-    if _active[0] is not None:
+    """Make `trace` the active recording, with numpy's array converters keeping traced values traced.
+
+    One trace records at a time: a second thread's first call waits for the first's trace to end (while
+    it records, other threads run plain numpy and the plain engine: see `active`)."""
+    current = _active[0]
+    if current is not None and current.thread == threading.get_ident():
         raise TraceError("autograd.compile: a compiled step called another while tracing; compile the outer one only")
-    _active[0] = trace
-    np.asarray, np.array, np.ascontiguousarray = _asarray, _array, _ascontiguousarray
-    try:
-        yield trace
-    finally:
-        np.asarray, np.array, np.ascontiguousarray = (_original["asarray"], _original["array"],
-                                                      _original["ascontiguousarray"])  # fmt: skip
-        _active[0] = None
+    with _one_at_a_time:
+        _active[0] = trace
+        np.asarray, np.array, np.ascontiguousarray = _asarray, _array, _ascontiguousarray
+        try:
+            yield trace
+        finally:
+            np.asarray, np.array, np.ascontiguousarray = (_original["asarray"], _original["array"],
+                                                          _original["ascontiguousarray"])  # fmt: skip
+            _active[0] = None
 
 
 @contextmanager
 def suspended() -> Iterator[None]:
     """Run real code on real arrays inside a trace without recording it (an opaque call)."""
     trace = _active[0]
+    if trace is not None and trace.thread != threading.get_ident():
+        trace = None  # another thread's trace: nothing of ours is recorded anyway
     if trace is not None:
         trace.suspended += 1
     try:
