@@ -38,7 +38,7 @@ DESCRIPTION = (
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                     "NUMEXPR_NUM_THREADS")  # fmt: skip
 WORKLOADS = ("mnist-step", "xor-step", "op-overhead", "deep-chain", "mlp-large", "cnn-step", "inference",
-             "numerical-gradient", "memory", "epoch")  # fmt: skip
+             "numerical-gradient", "memory", "epoch", "compile-time")  # fmt: skip
 PROFILES = ("mnist-step", "mnist-step-float32", "xor-step", "op-overhead", "mlp-large", "cnn-step", "inference",
             "adam-mlp")  # fmt: skip
 

@@ -73,6 +73,8 @@ class Program:
     optimisers' param groups, fixed hyperparameters and state sizes. `accepts(*args)` checks the
     call's tensor arguments as well (None when the step takes other arguments: the cache key
     decides those). Both are generated straight-line Python, like the program: see `guard_source`.
+    Where `accepts` exists, `run` is the program behind it, in one function (`call`): it returns
+    `_MISS` rather than run where the guard does not hold; else `run` is the program (`step`).
     """
 
     def __init__(self, run: Callable, source: str, guard_source: str, namespace: dict[str, Any], n_args: int,
@@ -80,7 +82,7 @@ class Program:
         self.run, self.source, self.guard_source = run, source, guard_source
         self.holds: Callable[[], bool] = namespace["holds"]
         self.accepts: Callable[..., bool] | None = namespace.get("accepts")
-        self.call: Callable[..., Any] | None = namespace.get("call")  # accepts() then run(), or _MISS
+        self.call: Callable[..., Any] | None = namespace.get("call")  # the program if accepts(), else _MISS
         self.n_args = n_args
         self.trace, self.instrs, self.names = trace, instrs, names
 
@@ -144,8 +146,10 @@ class CompiledStep:
             except (KeyError, IndexError):
                 holds = False
             if holds:
-                self._last = program
-                return program.run(*args, **kwargs)
+                result = program.run(*args, **kwargs)
+                if result is not _MISS:  # (a program behind its guard checks the arguments again)
+                    self._last = program
+                    return result
         if sum(len(p) for p in self._programs.values()) >= self.cache_limit:
             if not self._warned:
                 warnings.warn(f"autograd.compile: {getattr(self.fn, '__name__', 'step')} was traced for "
@@ -480,16 +484,17 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
     def_line = f"def step({', '.join([f'a{i}' for i in range(len(args))] + ['**kw'])}):"
     body = "\n".join([*head, *lines, *tail]) + "\n"
     source = def_line + "\n" + body
-    filename = f"<compiled step {getattr(trace, 'name', '')}>"
-    exec(builtins_compile(source, filename, "exec"), namespace)
     guard_source = guard.source(len(args), trace.grad_reset)
     namespace.update(guard.values, _Tensor=Tensor, _ndarray=np.ndarray, _grad_mode=_state)
     exec(builtins_compile(guard_source, "<compiled step's guard>", "exec"), namespace)
-    if guard.condition is not None:  # the program behind its guard, one call for the common case
-        guarded = def_line.replace("def step(", "def call(") + f"\n    if not ({guard.condition}):\n" \
+    if guard.condition is not None:  # the program behind its guard: one call for the common case
+        source_run = def_line.replace("def step(", "def call(") + f"\n    if not ({guard.condition}):\n" \
             "        return _MISS\n" + body  # fmt: skip
-        exec(builtins_compile(guarded, filename, "exec"), namespace)
-    return Program(namespace["step"], source, guard_source, namespace, len(args), trace, instrs, names)
+    else:
+        source_run = source
+    exec(builtins_compile(source_run, f"<compiled step {getattr(trace, 'name', '')}>", "exec"), namespace)
+    run = namespace["call" if guard.condition is not None else "step"]
+    return Program(run, source, guard_source, namespace, len(args), trace, instrs, names)
 
 
 def _body(trace: Trace, instrs: list[Any], holders: list[_Holder], finals: list, buffered: dict[int, int],

@@ -15,7 +15,7 @@ from .problems import CheckResult, Impl, compare, tolerance
 from .timing import Stats, measure
 
 WORKLOADS = ("mnist-step", "xor-step", "op-overhead", "deep-chain", "mlp-large", "cnn-step", "inference",
-             "numerical-gradient", "memory", "epoch")  # fmt: skip
+             "numerical-gradient", "memory", "epoch", "compile-time")  # fmt: skip
 
 
 @dataclass

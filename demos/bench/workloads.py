@@ -392,6 +392,31 @@ def _against_pytorch(rows: list[Row], factor: float = 1.0) -> None:
         judge(row, ratio <= factor, f"{ratio:.2f}x PyTorch")
 
 
+def compile_time(r: Runner) -> None:
+    """How long a compiled step's first call takes: it runs the step eagerly while tracing it, then writes and
+    compiles the program. The seeds' MNIST step (784-50-10, batch 100, SGD) and a 10,000-op chain."""
+    if not r.config.wants("seedgrad compiled"):
+        return
+    rounds = {"full": 15, "quick": 5}.get(r.config.mode, 1)
+    depth = 10_000 if r.config.mode != "smoke" else 400
+    cases = [("compile-time: MNIST step, first call", mnist_problem(), ours.sequential_compiled, 0.050, "50 ms"),
+             (f"compile-time: {depth:,}-op chain, first call", chain_problem(depth), ours.chain_compiled, 2.0, "2 s")]
+    for label, problem, build, limit, limit_text in cases:
+        times = []
+        for _ in range(rounds):
+            step = build(problem).step  # a new model, optimiser and compiled step: the first call traces
+            gc.collect()
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        row = Row(label, "seedgrad compiled", "engine", "s",
+                  CheckResult(True, 0.0, 0.0, "its replays are checked in mnist-step and op-overhead"),
+                  Stats.of(times), note="trace and code generation, one eager step included")  # fmt: skip
+        row.target = f"≤ {limit_text}"
+        judge(row, row.stats.median <= limit, f"{row.stats.median / limit - 1:.0%} over")
+        r.rows.append(row)
+
+
 WORKLOAD_FUNCTIONS: dict[str, Callable[[Runner], None]] = {
     "mnist-step": mnist_step,
     "xor-step": xor_step,
@@ -403,6 +428,7 @@ WORKLOAD_FUNCTIONS: dict[str, Callable[[Runner], None]] = {
     "numerical-gradient": numerical_gradient,
     "memory": memory,
     "epoch": epoch,
+    "compile-time": compile_time,
 }
 
 
