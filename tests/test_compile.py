@@ -654,3 +654,21 @@ def test_other_threads_run_plain_numpy_and_the_plain_engine_while_a_step_traces(
     assert results["first"].item() == 11.0 and w.grad.tolist() == [3.0, 4.0]
     release.set()
     assert compiled(ag.tensor([1.0, 1.0])).item() == 3.0 and w.grad.tolist() == [1.0, 1.0]  # the replay
+
+
+def test_returned_tensors_require_grad_as_in_eager_and_backward_says_why_not() -> None:
+    """A replay returns values, not a graph: a returned tensor requires grad where eager's did, and a backward
+    that reaches it (from the first call or any later one) raises, saying what to do."""
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+
+    @ag.compile
+    def step(x: ag.Tensor) -> tuple[ag.Tensor, ag.Tensor]:
+        return (w * x).sum(), x * 2
+
+    x = ag.tensor([3.0, 4.0])
+    for _ in range(3):
+        loss, doubled = step(x)
+        assert loss.item() == 11.0 and loss.requires_grad and not doubled.requires_grad
+        with pytest.raises(RuntimeError, match=r"compiled step .* call backward\(\) inside the step"):
+            (loss * 3).backward()
+        assert w.grad is None

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from .. import inplace
+from ..function import Op
 from ..grad_mode import _state
 from ..tensor import Tensor
 from . import codegen, randomness
@@ -211,6 +212,32 @@ def _where(where: int | str) -> str:
     return f"argument {where}" if isinstance(where, int) else f"argument {where}="
 
 
+class CompiledOutput(Op):
+    """The grad_fn of a tensor a compiled step returns where eager's would require grad: the program keeps no
+    graph, so a backward that reaches it raises, saying what to do, rather than give no gradient."""
+
+    rule = "grad: none -- a compiled step returns values, not a graph to differentiate"
+
+    @staticmethod
+    def forward(ctx: Any, anchor: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return x
+
+    @staticmethod
+    def backward(ctx: Any, grad: np.ndarray) -> Any:
+        raise RuntimeError("backward reached a tensor returned by a compiled step (autograd.compile), which runs "
+                           "its recorded numpy without building a graph; call backward() inside the step, or "
+                           "run the step eagerly")  # fmt: skip
+
+
+_GRAPH_ANCHOR = Tensor._wrap(np.zeros(()))  # a leaf that "requires grad", so outputs get a CompiledOutput node
+_GRAPH_ANCHOR._requires_grad = True
+
+
+def _graphless(data: np.ndarray) -> Tensor:
+    """A returned tensor that requires grad, as eager's did, with a CompiledOutput grad_fn."""
+    return CompiledOutput.apply(_GRAPH_ANCHOR, data) if _state.enabled else Tensor._wrap(data)
+
+
 # ------------------------------------------------------------------ tracing
 
 
@@ -362,7 +389,7 @@ def _active_trace() -> Trace:
 
 def _encode_result(trace: Trace, value: Any) -> Any:
     if isinstance(value, Tensor):
-        return ("tensor", trace.encode(value._data))
+        return ("tensor" if not value._requires_grad else "tensor with grad", trace.encode(value._data))
     if isinstance(value, TracerArray):
         return ("array", trace.encode(value))
     if isinstance(value, tuple):
@@ -378,9 +405,12 @@ def _encode_result(trace: Trace, value: Any) -> Any:
 
 
 def _plain_result(value: Any) -> Any:
-    if isinstance(value, Tensor):
-        value._data = untrace(value._data)
-        return value
+    if isinstance(value, Tensor):  # an op's result: its values, without the trace's graph, as later calls give
+        data = untrace(value._data)
+        if value.grad_fn is None:  # a leaf the step returned as it is
+            value._data = data
+            return value
+        return _graphless(data)
     if isinstance(value, TracerArray):
         return untrace(value)
     if isinstance(value, (tuple, list)):
@@ -454,10 +484,11 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
     guard (guard.py) and, where the call takes only tensors and arrays, the two in one function `call`."""
     instrs, outputs, finals = _optimise(trace, holders, outputs, finals, optimizers)
     names = codegen.Namer(trace)
-    names.taken.update(("_wrap", "_bump", "_check_failed", "_MISS"))
+    names.taken.update(("_wrap", "_bump", "_check_failed", "_MISS", "_graphless"))
     names.taken.update(f"B{i}" for i in range(len(instrs)))  # buffers' names
     names.taken.update(o.name for o in optimizers)
-    namespace: dict[str, Any] = {"np": np, "_wrap": Tensor._wrap, "_check_failed": _check_failed, "_MISS": _MISS}
+    namespace: dict[str, Any] = {"np": np, "_wrap": Tensor._wrap, "_check_failed": _check_failed, "_MISS": _MISS,
+                                 "_graphless": _graphless}  # fmt: skip
     numbers = codegen.numbers_as_arrays(trace, instrs, namespace)
     names.taken.update(k for k in namespace if k.isupper())
     head = _head(trace, holders, call_args, optimizers, names, namespace)
@@ -629,6 +660,8 @@ def _render_output(trace: Trace, out: Any, names: codegen.Namer) -> str:
     kind, value = out
     if kind == "tensor":
         return f"_wrap({_fresh_expr(trace, value, names)})"
+    if kind == "tensor with grad":  # requires grad, as eager's did; backward through it says it cannot
+        return f"_graphless({_fresh_expr(trace, value, names)})"
     if kind == "array":
         return _fresh_expr(trace, value, names)
     if kind in ("tuple", "list"):
