@@ -672,3 +672,67 @@ def test_returned_tensors_require_grad_as_in_eager_and_backward_says_why_not() -
         with pytest.raises(RuntimeError, match=r"compiled step .* call backward\(\) inside the step"):
             (loss * 3).backward()
         assert w.grad is None
+
+
+# ------------------------------------------------------------------ numbers the step reads are checked
+
+
+def test_changed_numbers_the_step_reads_trace_again() -> None:
+    """A number from a closure, a global or a layer's settings is built into the program: a change is seen by
+    the next call (it traces again), so the values stay eager's."""
+
+    def make() -> tuple[nn.Module, Callable[..., Any], dict[str, Any]]:
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 1))
+        settings = {"lr": 0.1}
+
+        def step(x: ag.Tensor) -> ag.Tensor:
+            for p in model.parameters():
+                p.grad = None
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            with ag.no_grad():
+                for p in model.parameters():
+                    p -= settings["lr"] * p.grad
+            return loss
+
+        return model, step, settings
+
+    (eager_model, eager, eager_settings), (model, step, settings) = make(), make()
+    compiled = ag.compile(step)
+    x = ag.Tensor(np.random.default_rng(0).normal(size=(5, 3)))
+    for i in range(8):
+        if i == 3:
+            eager_settings["lr"] = settings["lr"] = 0.05
+        if i == 5:
+            eager_model[1].momentum = model[1].momentum = 0.5
+        close(eager(x).data, compiled(x).data)
+        assert_same_state(eager_model, model)
+        close(eager_model[1].running_mean.data, model[1].running_mean.data)
+    assert sum(len(p) for p in compiled._programs.values()) == 3
+
+
+def test_a_step_that_changes_a_number_it_reads_warns_saying_which() -> None:
+    """A counter the step reads and bumps changes on every call: each call traces again, until the cache is full;
+    then the step runs eagerly (right values), and the warning names the number."""
+
+    class Counter:
+        def __init__(self) -> None:
+            self.calls = 0
+
+    def make() -> tuple[Counter, Callable[..., Any]]:
+        counter, w = Counter(), ag.tensor([1.0, 2.0], requires_grad=True)
+
+        def step(x: ag.Tensor) -> ag.Tensor:
+            counter.calls += 1
+            return (w * x * counter.calls).sum()
+
+        return counter, step
+
+    (eager_counter, eager), (counter, step) = make(), make()
+    compiled = ag.compile(step, cache_limit=3)
+    x = ag.tensor([3.0, 4.0])
+    with pytest.warns(UserWarning, match=r"assumed counter\.calls is 2, which no longer holds.*pass the number"):
+        for _ in range(6):
+            close(eager(x).data, compiled(x).data)
+    assert counter.calls == eager_counter.calls == 6

@@ -79,13 +79,26 @@ class Program:
     """
 
     def __init__(self, run: Callable, source: str, guard_source: str, namespace: dict[str, Any], n_args: int,
-                 trace: Trace, instrs: list[Any], names: codegen.Namer) -> None:  # fmt: skip
+                 trace: Trace, instrs: list[Any], names: codegen.Namer,
+                 described: list[tuple[str, str]]) -> None:  # fmt: skip
         self.run, self.source, self.guard_source = run, source, guard_source
         self.holds: Callable[[], bool] = namespace["holds"]
         self.accepts: Callable[..., bool] | None = namespace.get("accepts")
         self.call: Callable[..., Any] | None = namespace.get("call")  # the program if accepts(), else _MISS
         self.n_args = n_args
         self.trace, self.instrs, self.names = trace, instrs, names
+        self._namespace, self._described = namespace, described
+
+    def why_not(self) -> str | None:
+        """In words, the first of the guard's checks that fails now (None if it holds)."""
+        for check, said in self._described:
+            try:
+                ok = eval(check, self._namespace)  # the guard's own generated expressions
+            except (KeyError, IndexError, AttributeError):
+                ok = False
+            if not ok:
+                return said
+        return None
 
 
 def _all_modules(modules: list[Any]) -> list[Any]:
@@ -153,8 +166,13 @@ class CompiledStep:
                     return result
         if sum(len(p) for p in self._programs.values()) >= self.cache_limit:
             if not self._warned:
+                why = programs[-1].why_not() if programs else None
+                why = (f"the last program traced for these arguments assumed {why}, which no longer holds" if why
+                       else "these arguments (shapes, dtypes, values) are new")  # fmt: skip
                 warnings.warn(f"autograd.compile: {getattr(self.fn, '__name__', 'step')} was traced for "
-                              f"{self.cache_limit} signatures already; running the others eagerly",
+                              f"{self.cache_limit} signatures already; running the others eagerly. Here, {why}. "
+                              "A step that changes a number it reads on every call (a counter, an attribute) "
+                              "traces every time: pass the number as an argument, or run the step eagerly.",
                               stacklevel=2)  # fmt: skip
                 self._warned = True
             return self.fn(*args, **kwargs)
@@ -258,7 +276,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
         raise refuse("a step under detect_anomaly()", "Anomaly checks read every value; run the step eagerly.")
     trace = Trace()
     holders, found = _holders(fn, args, kwargs)
-    guard = Guard(args, kwargs, holders, _all_modules(found.modules))  # the outside as the step finds it
+    guard = Guard(args, kwargs, holders, _all_modules(found.modules), found.numbers)  # the outside, as found
     call_args, call_kwargs = list(args), dict(kwargs)
     with tracing(trace):
         _swap_in(trace, holders, call_args)
@@ -516,7 +534,7 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
     body = "\n".join([*head, *lines, *tail]) + "\n"
     source = def_line + "\n" + body
     guard_source = guard.source(len(args), trace.grad_reset)
-    namespace.update(guard.values, _Tensor=Tensor, _ndarray=np.ndarray, _grad_mode=_state)
+    namespace.update(guard.values, _Tensor=Tensor, _ndarray=np.ndarray, _grad_mode=_state, _ABSENT=_MISS)
     exec(builtins_compile(guard_source, "<compiled step's guard>", "exec"), namespace)
     if guard.condition is not None:  # the program behind its guard: one call for the common case
         source_run = def_line.replace("def step(", "def call(") + f"\n    if not ({guard.condition}):\n" \
@@ -525,7 +543,7 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
         source_run = source
     exec(builtins_compile(source_run, f"<compiled step {getattr(trace, 'name', '')}>", "exec"), namespace)
     run = namespace["call" if guard.condition is not None else "step"]
-    return Program(run, source, guard_source, namespace, len(args), trace, instrs, names)
+    return Program(run, source, guard_source, namespace, len(args), trace, instrs, names, guard.described)
 
 
 def _body(trace: Trace, instrs: list[Any], holders: list[_Holder], finals: list, buffered: dict[int, int],

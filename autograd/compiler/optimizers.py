@@ -44,13 +44,13 @@ class OptimizerTrace:
             for key, value in state.items():
                 if isinstance(value, np.ndarray) and not isinstance(value, TracerArray):
                     tracer = trace.new_value(value, kind="input")
-                    trace.names[tracer._tid] = f"{key}_{self._param_name(p)}"
+                    trace.names[tracer._tid] = f"{key}_{self.param_name(p)}"
                     state[key] = tracer
                     self.inputs[(id(p), key)] = tracer
                     self.state_reads.append((p, key, tracer))
         self._patch()
 
-    def _param_name(self, p: Tensor) -> str:
+    def param_name(self, p: Tensor) -> str:
         holder = self.by_tensor.get(id(p))
         return holder.name if holder is not None else "param"
 
@@ -72,7 +72,7 @@ class OptimizerTrace:
                 return per_group[index]
             values = rates(group, p)
             scalars = tuple(trace.scalar(float(v)) for v in values)
-            of = f"group {index}" if opt.rates_per_group else self._param_name(p)
+            of = f"group {index}" if opt.rates_per_group else self.param_name(p)
             for scalar, name in zip(scalars, type(opt).rate_names):
                 if opt.rates_per_group:
                     trace.names[scalar._tid] = name if index == 0 else f"{name}_{index}"
@@ -93,7 +93,7 @@ class OptimizerTrace:
                 p._data = data
             scratch = [trace.scratch(b) for b in plain]
             for b in scratch:
-                trace.names.setdefault(b._tid, f"scratch_{self._param_name(p)}")
+                trace.names.setdefault(b._tid, f"scratch_{self.param_name(p)}")
             return scratch
 
         def traced_blocks(p: Tensor, arrays: tuple, count: int) -> list[tuple[Any, ...]]:
