@@ -736,3 +736,21 @@ def test_a_step_that_changes_a_number_it_reads_warns_saying_which() -> None:
         for _ in range(6):
             close(eager(x).data, compiled(x).data)
     assert counter.calls == eager_counter.calls == 6
+
+
+def test_a_step_that_appends_to_a_list_is_not_replayed_without_it() -> None:
+    """Appending to a list happens in Python, which a replay does not run: the list's length is part of the guard,
+    so the step traces (and appends) each call, then runs eagerly, and the list is eager's."""
+    history: list[ag.Tensor] = []
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x: ag.Tensor) -> ag.Tensor:
+        loss = (w * x).sum()
+        history.append(loss)
+        return loss
+
+    compiled = ag.compile(step, cache_limit=2)
+    with pytest.warns(UserWarning, match=r"history has 1 items"):
+        for _ in range(4):
+            compiled(ag.tensor([3.0, 4.0]))
+    assert len(history) == 4

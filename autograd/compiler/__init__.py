@@ -276,7 +276,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
         raise refuse("a step under detect_anomaly()", "Anomaly checks read every value; run the step eagerly.")
     trace = Trace()
     holders, found = _holders(fn, args, kwargs)
-    guard = Guard(args, kwargs, holders, _all_modules(found.modules), found.numbers)  # the outside, as found
+    guard = Guard(args, kwargs, holders, _all_modules(found.modules), found.numbers, found.sizes)
     call_args, call_kwargs = list(args), dict(kwargs)
     with tracing(trace):
         _swap_in(trace, holders, call_args)

@@ -33,6 +33,7 @@ class Found:
         # numbers (and strings, None, tuples of them) the step may read: (name, kind, holder, key, value) with
         # kind "attr" (getattr(holder, key)), "item" (holder[key]) or "cell" (a closure cell's contents)
         self.numbers: list[tuple[str, str, Any, Any, Any]] = []
+        self.sizes: list[tuple[str, Any, int]] = []  # (name, list or dict, its length)
         self._seen: set[int] = set()
 
     def number(self, name: str, kind: str, holder: Any, key: Any, value: Any) -> None:
@@ -108,11 +109,13 @@ def _children(found: Found, name: str, obj: Any) -> list[tuple[str, Any]]:
         return []
     elif isinstance(obj, dict):
         children = [(f"{name}_{k}" if isinstance(k, str) else name, v) for k, v in obj.items()]
+        found.sizes.append((name, obj, len(obj)))  # a step that adds to it would add only while tracing
         for k, v in obj.items():
             found.number(f"{name}[{k!r}]", "item", obj, k, v)
     elif isinstance(obj, (list, tuple)):
         children = [(f"{name}{i}", v) for i, v in enumerate(obj)]
         if isinstance(obj, list):
+            found.sizes.append((name, obj, len(obj)))
             for i, v in enumerate(obj):
                 found.number(f"{name}[{i}]", "item", obj, i, v)
     elif hasattr(obj, "__dict__") and not isinstance(obj, (types.BuiltinFunctionType, types.FunctionType)):

@@ -22,7 +22,7 @@ class Guard:
     """What a trace assumed, taken before the step ran, and the Python expressions that check it."""
 
     def __init__(self, args: tuple, kwargs: dict, holders: list[Any], modules: list[Any],
-                 numbers: list[tuple[str, str, Any, Any, Any]]):  # fmt: skip
+                 numbers: list[tuple[str, str, Any, Any, Any]], sizes: list[tuple[str, Any, int]]):  # fmt: skip
         self.checks: list[str] = []
         self.said: dict[str, str] = {}  # check -> what it checks, in words (for the warning when it keeps failing)
         self.arg_checks: list[str] | None = [] if not kwargs else None
@@ -45,6 +45,8 @@ class Guard:
             self._check(f"{self._value(m, 'M')}.training is {m.training}", said)
         for name, kind, holder, key, value in numbers:
             self._check(self._number(kind, holder, key, value), f"{name} is {value!r}")
+        for name, container, size in sizes:
+            self._check(f"len({self._value(container, 'H')}) == {size}", f"{name} has {size} items")
 
     def _check(self, check: str, said: str) -> None:
         self.checks.append(check)
