@@ -267,7 +267,7 @@ def numbers_as_arrays(trace: Trace, instrs: list[Instr], namespace: dict[str, An
             if key not in made:
                 made[key] = _number_name(a, value.dtype, set(made.values()))
                 namespace[made[key]] = value
-                comments.append(f"    #   {made[key]} = {a!r} ({value.dtype.name})")
+                comments.append(f"    #   {made[key]} = {value.item()!r} ({value.dtype.name})")
             args[i] = Named(made[key])
         instr.args = tuple(args)
     return comments
