@@ -754,3 +754,33 @@ def test_a_step_that_appends_to_a_list_is_not_replayed_without_it() -> None:
         for _ in range(4):
             compiled(ag.tensor([3.0, 4.0]))
     assert len(history) == 4
+
+
+def test_a_refused_call_changes_nothing() -> None:
+    """The first call runs the step while tracing, so a refusal can come after the update; the call is undone, so
+    running the step eagerly next does not update twice."""
+
+    def make() -> tuple[nn.Module, Any, Callable[..., Any]]:
+        model = Net221(generator=np.random.default_rng(4))
+        optimizer = nn.optim.Adam(model.parameters(), lr=0.01)
+
+        def step(x: ag.Tensor, t: ag.Tensor, log: bool) -> float | None:
+            optimizer.zero_grad()
+            loss = nn.MSELoss()(model(x), t)
+            loss.backward()
+            optimizer.step()
+            return loss.item() if log else None  # .item() after the update: refused, after the step ran
+
+        return model, optimizer, step
+
+    x, t = _data(3, 2, 1)(0)
+    (eager_model, eager_opt, eager), (model, optimizer, step) = make(), make()
+    compiled = ag.compile(step)
+    eager(x, t, False)
+    compiled(x, t, False)
+    with pytest.raises(TraceError, match=r"\.item\(\).*This call was undone"):
+        compiled(x, t, True)
+    step(x, t, True)  # the same step, eagerly: the one update it makes is the only one
+    eager(x, t, True)
+    assert_same_state(eager_model, model)
+    _same_optimizer_state(eager_opt, optimizer)

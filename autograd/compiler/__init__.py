@@ -47,6 +47,7 @@ from . import codegen, randomness
 from .discover import discover
 from .guard import Guard
 from .optimizers import OptimizerTrace, opaque_step, record_opaque
+from .rollback import Snapshot
 from .trace import _READ_ADVICE, Const, Ref, Trace, TraceError, TracerArray, leaves, refuse, tracing, untrace
 
 __all__ = ["CompiledStep", "TraceError", "compile"]
@@ -282,6 +283,25 @@ def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
     trace = Trace()
     holders, found = _holders(fn, args, kwargs)
     guard = Guard(args, kwargs, holders, _all_modules(found.modules), found.numbers, found.sizes)
+    snapshot = Snapshot([h.tensor for h in holders], found.optimizers)
+    try:
+        result, outputs, finals, optimizers, call_args = _record(trace, fn, args, kwargs, holders, found, guard)
+    except TraceError as error:  # a refused call changes nothing: running the step eagerly next is safe
+        snapshot.restore()
+        error.args = (f"{error} (This call was undone: the parameters, gradients and optimiser state are as "
+                      "they were before it.)",)  # fmt: skip
+        raise
+    for tid, n in trace.bumps.items():  # the outside arrays' versions, as eager's writes left them
+        inplace.bump(trace.inputs[tid], n)
+    program = _generate(trace, holders, outputs, call_args, args, finals, guard, optimizers)
+    return _plain_result(result), program
+
+
+def _record(trace: Trace, fn: Callable, args: tuple, kwargs: dict, holders: list[_Holder], found: Any,
+            guard: Guard) -> tuple[Any, Any, list, list[OptimizerTrace], list]:  # fmt: skip
+    """Run the step on recording arrays, with the engine and the optimisers set up to record it; returns its
+    result, the encoded outputs, what each tensor's data and grad became, the traced optimisers and the
+    arguments as the step got them (array arguments as their recording stand-ins, which the program names)."""
     call_args, call_kwargs = list(args), dict(kwargs)
     with tracing(trace):
         _swap_in(trace, holders, call_args)
@@ -309,10 +329,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
                 o.finish()
             engine_patch()
             finals = _restore(trace, holders)
-    for tid, n in trace.bumps.items():  # the outside arrays' versions, as eager's writes left them
-        inplace.bump(trace.inputs[tid], n)
-    program = _generate(trace, holders, outputs, call_args, args, finals, guard, optimizers)
-    return _plain_result(result), program
+    return result, outputs, finals, optimizers, call_args
 
 
 def _holders(fn: Callable, args: tuple, kwargs: dict) -> tuple[list[_Holder], Any]:
