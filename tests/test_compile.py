@@ -784,3 +784,34 @@ def test_a_refused_call_changes_nothing() -> None:
     eager(x, t, True)
     assert_same_state(eager_model, model)
     _same_optimizer_state(eager_opt, optimizer)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_autograd_grad_inside_the_step_matches_eager(create_graph: bool) -> None:
+    """autograd.grad inside the step is traced like backward; with create_graph, so is the backward of the
+    gradient (a gradient penalty: second derivatives in the program)."""
+
+    def make() -> tuple[ag.Tensor, Callable[..., Any]]:
+        w = ag.tensor(np.random.default_rng(2).normal(size=(3, 2)), requires_grad=True)
+
+        def step(x: ag.Tensor) -> ag.Tensor:
+            loss = (x @ w).tanh().pow(2).mean()
+            (gw,) = ag.grad(loss, [w], create_graph=create_graph)
+            if create_graph:
+                w.grad = None
+                penalty = loss + 0.1 * (gw * gw).sum()
+                penalty.backward()
+                gw = w.grad
+            with ag.no_grad():
+                w.sub_(0.5 * gw)
+            return loss
+
+        return w, step
+
+    (w_eager, eager), (w, step) = make(), make()
+    compiled = ag.compile(step)
+    x = ag.tensor(np.random.default_rng(3).normal(size=(4, 3)))
+    for _ in range(20):
+        close(eager(x).data, compiled(x).data)
+        close(w_eager.data, w.data)
+    assert sum(len(p) for p in compiled._programs.values()) <= 2
