@@ -815,3 +815,29 @@ def test_autograd_grad_inside_the_step_matches_eager(create_graph: bool) -> None
         close(eager(x).data, compiled(x).data)
         close(w_eager.data, w.data)
     assert sum(len(p) for p in compiled._programs.values()) <= 2
+
+
+def test_each_thread_runs_its_own_program() -> None:
+    """A program's buffers are rewritten on every call, so two threads must not share one: each traces its own,
+    and concurrent calls with different inputs give each thread its own answers."""
+    ag.manual_seed(0)
+    layer = nn.Linear(100, 64)
+    step = ag.compile(lambda x: (layer(x).sigmoid() * 2).exp().sum(dim=1))
+    inputs = {k: ag.tensor(np.random.default_rng(k).normal(size=(32, 100))) for k in range(2)}
+    expected = {k: (layer(x).sigmoid() * 2).exp().sum(dim=1).data for k, x in inputs.items()}
+    failures: list[str] = []
+
+    def work(k: int) -> None:
+        for _ in range(200):
+            got = step(inputs[k]).data
+            if not np.allclose(got, expected[k], rtol=1e-12):
+                failures.append(f"thread {k} got another thread's values")
+                return
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in inputs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not failures
+    assert "out=B" in step.source and sum(len(p) for p in step._programs.values()) == 2

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -87,6 +88,7 @@ class Program:
         self.accepts: Callable[..., bool] | None = namespace.get("accepts")
         self.call: Callable[..., Any] | None = namespace.get("call")  # the program if accepts(), else _MISS
         self.n_args = n_args
+        self.thread = threading.get_ident()  # the thread it was traced in, the only one that runs it
         self.trace, self.instrs, self.names = trace, instrs, names
         self._namespace, self._described = namespace, described
 
@@ -149,7 +151,8 @@ class CompiledStep:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         last = self._last
-        if last is not None and last.call is not None and len(args) == last.n_args and not kwargs:
+        if last is not None and last.call is not None and len(args) == last.n_args and not kwargs \
+                and last.thread == threading.get_ident():  # fmt: skip
             result = last.call(*args)  # the common case: what the last call ran, if its guard holds
             if result is not _MISS:
                 return result
@@ -184,8 +187,9 @@ class CompiledStep:
 
 
 def _signature(args: tuple, kwargs: dict) -> tuple:
-    """The cache key of a call: grad mode, the tensor arguments' shapes and dtypes, the other arguments' values."""
-    parts: list[Any] = [_state.enabled]
+    """The cache key of a call: the thread (a program's buffers are its own), grad mode, the tensor arguments'
+    shapes and dtypes, the other arguments' values."""
+    parts: list[Any] = [threading.get_ident(), _state.enabled]
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             d = a._data
