@@ -68,6 +68,12 @@ def test_the_picture_has_a_node_per_program_line_in_three_colours() -> None:
         assert re.search(rf"label={name} ", source)
 
 
+def test_step_graph_is_the_rendered_picture() -> None:
+    step, x, t = net221_step()
+    step(x, t)
+    assert step.graph.source == ag.to_dot(step).source
+
+
 def test_render_writes_the_picture(tmp_path: Path) -> None:
     step, x, t = net221_step()
     step(x, t)

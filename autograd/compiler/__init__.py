@@ -137,6 +137,11 @@ class CompiledStep:
         return program_dot(self, rankdir=rankdir, max_nodes=max_nodes)
 
     @property
+    def graph(self) -> Any:
+        """The latest program as a picture (the graphviz graph `autograd.render(step)` draws; Jupyter shows it)."""
+        return self.to_dot()
+
+    @property
     def source(self) -> str:
         """The Python source of the program the latest call ran (trace it first by calling the step)."""
         if self._last is None:
