@@ -495,6 +495,10 @@ def test_reshape_tuple_varargs_and_minus_one() -> None:
     assert t.reshape((-1, 2)).shape == (12, 2)
     np.testing.assert_array_equal(t.reshape(-1).data, np.arange(24.0))
     np.testing.assert_array_equal(ag.reshape(t, (6, 4)).data, a.reshape(6, 4))
+    np.testing.assert_array_equal(ag.reshape(t, shape=(6, -1)).data, a.reshape(6, 4))  # torch.reshape's keyword
+    np.testing.assert_array_equal(t.reshape(shape=[3, 8]).data, a.reshape(3, 8))
+    with pytest.raises(TypeError, match=r"got the shape twice.*pass one of them"):
+        t.reshape(4, 6, shape=(4, 6))
 
 
 def test_transpose_swaps_two_axes() -> None:

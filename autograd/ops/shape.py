@@ -63,11 +63,16 @@ class Reshape(Op):
 
 
 @register(method=("reshape", "view"))
-def reshape(x: Any, *shape: Any) -> Tensor:
-    """Same elements in a new shape; one dimension may be -1. Accepts a tuple or separate ints."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return Reshape.apply(x if isinstance(x, Tensor) else Tensor(x), shape=shape)
+def reshape(x: Any, *sizes: Any, shape: Any = None) -> Tensor:
+    """Same elements in a new shape; one dimension may be -1. Accepts a tuple, separate ints, or `shape=` (as
+    `torch.reshape(input, shape=...)`)."""
+    if shape is not None:
+        if sizes:
+            raise TypeError(f"reshape: got the shape twice, as {sizes} and as shape={shape!r}; pass one of them")
+        sizes = (shape,)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    return Reshape.apply(x if isinstance(x, Tensor) else Tensor(x), shape=sizes)
 
 
 def _reshape_order(order: Any, data: np.ndarray) -> str:
