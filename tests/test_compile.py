@@ -826,13 +826,16 @@ def test_each_thread_runs_its_own_program() -> None:
     inputs = {k: ag.tensor(np.random.default_rng(k).normal(size=(32, 100))) for k in range(2)}
     expected = {k: (layer(x).sigmoid() * 2).exp().sum(dim=1).data for k, x in inputs.items()}
     failures: list[str] = []
+    together = threading.Barrier(2, timeout=30)  # both alive at once (a finished thread's id can be reused)
 
     def work(k: int) -> None:
+        together.wait()
         for _ in range(200):
             got = step(inputs[k]).data
             if not np.allclose(got, expected[k], rtol=1e-12):
                 failures.append(f"thread {k} got another thread's values")
-                return
+                break
+        together.wait()
 
     threads = [threading.Thread(target=work, args=(k,)) for k in inputs]
     for t in threads:

@@ -49,7 +49,19 @@ from .discover import discover
 from .guard import Guard
 from .optimizers import OptimizerTrace, opaque_step, record_opaque
 from .rollback import Snapshot
-from .trace import _READ_ADVICE, Const, Ref, Trace, TraceError, TracerArray, leaves, refuse, tracing, untrace
+from .trace import (
+    _READ_ADVICE,
+    Const,
+    Ref,
+    Trace,
+    TraceError,
+    TracerArray,
+    leaves,
+    one_at_a_time,
+    refuse,
+    tracing,
+    untrace,
+)
 
 __all__ = ["CompiledStep", "TraceError", "compile"]
 
@@ -289,6 +301,11 @@ def _trace(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
     """Run the step once on recording arrays; returns its result (plain again) and the program it recorded."""
     if _state.anomaly:
         raise refuse("a step under detect_anomaly()", "Anomaly checks read every value; run the step eagerly.")
+    with one_at_a_time:  # another thread's trace must not be swapping these tensors' arrays meanwhile
+        return _trace_alone(fn, args, kwargs)
+
+
+def _trace_alone(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Program]:
     trace = Trace()
     holders, found = _holders(fn, args, kwargs)
     guard = Guard(args, kwargs, holders, _all_modules(found.modules), found.numbers, found.sizes)

@@ -249,7 +249,9 @@ class Trace:
 
 
 _active: list[Trace | None] = [None]
-_one_at_a_time = threading.Lock()  # numpy's converters are swapped process-wide while a trace records
+# One trace at a time, from reading the tensors it will record to writing its program: numpy's converters are
+# swapped process-wide while it records, and the tensors it reads hold its recording arrays meanwhile.
+one_at_a_time = threading.RLock()
 
 
 def _has_tensor(values: Any) -> bool:
@@ -589,7 +591,7 @@ def tracing(trace: Trace) -> Iterator[Trace]:
     current = _active[0]
     if current is not None and current.thread == threading.get_ident():
         raise TraceError("autograd.compile: a compiled step called another while tracing; compile the outer one only")
-    with _one_at_a_time:
+    with one_at_a_time:
         _active[0] = trace
         np.asarray, np.array, np.ascontiguousarray = _asarray, _array, _ascontiguousarray
         try:
