@@ -29,6 +29,7 @@ from numpy.lib.stride_tricks import as_strided
 
 import autograd as ag
 from autograd import Tensor
+from autograd.compiler import is_compiling
 from autograd.device import as_device
 from autograd.dtypes import as_dtype, get_default_dtype
 from autograd.function import Op
@@ -94,7 +95,7 @@ def work_array(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     buffer, pooled when large. Never hand one out as an op's result."""
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes < _WORK_MIN_BYTES:
+    if nbytes < _WORK_MIN_BYTES or is_compiling():  # a compiled step's program holds its own arrays
         return np.empty(shape, dtype)
     buffers = _work.buffers
     best = -1

@@ -12,7 +12,7 @@ import pytest
 import autograd as ag
 import nn
 from autograd.compiler import TraceError
-from nn.models import Net221, RegressionNet, TwoLayerNet
+from nn.models import Net221, RegressionNet, TwoLayerNet, lenet
 from nn.models.nielsen import Network
 
 # Traces steps with autograd.compile (the benchmark through its compiled rows): the mutation check's
@@ -844,3 +844,81 @@ def test_each_thread_runs_its_own_program() -> None:
         t.join(30)
     assert not failures
     assert "out=B" in step.source and sum(len(p) for p in step._programs.values()) == 2
+
+
+# ------------------------------------------------------------------ arrays made or viewed inside the step
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_a_convolutional_net_matches_eager(batch_norm: bool) -> None:
+    """Convolution and pooling make arrays (padding, im2col work arrays, np.zeros for col2im) and strided views
+    (as_strided) of traced values; each is recorded, so the replays follow new inputs."""
+
+    def make() -> tuple[nn.Module, Callable[..., Any]]:
+        ag.manual_seed(0)
+        model = lenet(batch_norm=batch_norm)
+        return model, _training(lambda: model, lambda ps: nn.optim.SGD(ps, lr=0.05, momentum=0.9),
+                                nn.CrossEntropyLoss())()[1]  # fmt: skip
+
+    rng = np.random.default_rng(0)
+    batches = [(ag.Tensor(rng.normal(size=(6, 1, 28, 28))), ag.Tensor(rng.integers(0, 10, 6))) for _ in range(3)]
+    (eager_model, eager), (model, step) = make(), make()
+    compiled = ag.compile(step)
+    for i in range(6):
+        eager_loss, loss = eager(*batches[i % 3]), compiled(*batches[i % 3])
+        if not batch_norm:
+            close(eager_loss.data, loss.data)
+            assert_same_state(eager_model, model)
+        else:  # float32 (lenet's dtype), and the conv biases before BatchNorm get round-off noise as gradient
+            np.testing.assert_allclose(eager_loss.data, loss.data, rtol=1e-5)
+            for p1, p2 in zip(eager_model.parameters(), model.parameters()):
+                np.testing.assert_allclose(p1.data, p2.data, rtol=1e-5, atol=1e-6)
+    assert sum(len(p) for p in compiled._programs.values()) == 2  # the first step, then the momentum steps
+
+
+def test_writes_into_arrays_made_in_the_step_follow_new_values() -> None:
+    """x[index] = v with an index given to the step: its backward marks the written places in an array it makes
+    (np.ones, then a write at the index); the program must write at the new index on each call."""
+    w = ag.tensor(np.arange(1.0, 7.0), requires_grad=True)
+
+    def step(index: ag.Tensor) -> ag.Tensor:
+        w.grad = None
+        y = w * 1.0
+        y[index] = 0.0
+        (y * y).sum().backward()
+        return w.grad * 1.0
+
+    compiled = ag.compile(step)
+    for index in ([0, 1], [4, 5], [2, 3]):
+        got = compiled(ag.tensor(index)).data
+        expected = 2 * np.arange(1.0, 7.0)
+        expected[index] = 0.0
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_an_array_a_layer_keeps_from_a_traced_call_is_an_outside_array_later() -> None:
+    """A layer that makes an array on its first call (np.ones here) and keeps it: made while tracing, it is one
+    of the trace's arrays; a later trace (a new batch size) must read it as the outside array it now is."""
+
+    class Scaled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(3, 2)
+            self.scale: np.ndarray | None = None
+
+        def forward(self, x: ag.Tensor) -> ag.Tensor:
+            if self.scale is None:
+                self.scale = np.ones(2) * 0.5
+            return self.linear(x) * ag.Tensor(self.scale)
+
+    def make() -> tuple[nn.Module, Callable[..., Any]]:
+        ag.manual_seed(0)
+        model = Scaled()
+        return model, _training(lambda: model, OPTIMISERS["sgd"], nn.MSELoss())()[1]
+
+    (eager_model, eager), (model, step) = make(), make()
+    compiled = ag.compile(step)
+    for n in (4, 4, 5, 5, 4):
+        x, t = _data(n, 3, 2)(n)
+        close(eager(x, t).data, compiled(x, t).data)
+        assert_same_state(eager_model, model)

@@ -56,14 +56,16 @@ from .trace import (
     Trace,
     TraceError,
     TracerArray,
+    is_compiling,
     leaves,
     one_at_a_time,
     refuse,
+    strided,
     tracing,
     untrace,
 )
 
-__all__ = ["CompiledStep", "TraceError", "compile"]
+__all__ = ["CompiledStep", "TraceError", "compile", "is_compiling"]
 
 _MISS = object()  # what a program's guarded call returns when its guard does not hold
 CACHE_LIMIT = 8  # programs per step (one per signature); past it, warn once and run eagerly
@@ -538,6 +540,7 @@ def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list,
         live.add(h.data_tracer._tid)
         if h.grad_tracer is not None and id(h.tensor) not in trace.grad_reset:
             live.add(h.grad_tracer._tid)
+    live.update(trace.adopted)  # outside arrays the step writes: the writes are seen from outside
     instrs = codegen.eliminate_dead(trace, instrs, live)
 
     return instrs, outputs, finals
@@ -550,11 +553,11 @@ def _generate(trace: Trace, holders: list[_Holder], outputs: Any, call_args: lis
     guard (guard.py) and, where the call takes only tensors and arrays, the two in one function `call`."""
     instrs, outputs, finals = _optimise(trace, holders, outputs, finals, optimizers)
     names = codegen.Namer(trace)
-    names.taken.update(("_wrap", "_bump", "_check_failed", "_MISS", "_graphless"))
+    names.taken.update(("_wrap", "_bump", "_check_failed", "_MISS", "_graphless", "_strided"))
     names.taken.update(f"B{i}" for i in range(len(instrs)))  # buffers' names
     names.taken.update(o.name for o in optimizers)
     namespace: dict[str, Any] = {"np": np, "_wrap": Tensor._wrap, "_check_failed": _check_failed, "_MISS": _MISS,
-                                 "_graphless": _graphless}  # fmt: skip
+                                 "_graphless": _graphless, "_strided": strided}  # fmt: skip
     numbers = codegen.numbers_as_arrays(trace, instrs, namespace)
     names.taken.update(k for k in namespace if k.isupper())
     head = _head(trace, holders, call_args, optimizers, names, namespace)

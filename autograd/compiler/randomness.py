@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as ag_random
-from .trace import TraceError, active, refuse
+from .trace import TraceError, active, refuse, suspended
 
 ADVICE = (
     "Random numbers drawn while tracing would be frozen into the compiled program: every later call would reuse "
@@ -43,6 +43,11 @@ def _refusing(original: Callable, what: str, thread: int) -> Callable:
 
 
 def _state(g: Any) -> bytes:
+    with suspended():  # numpy makes arrays while reading a state: they are not the step's
+        return _state_now(g)
+
+
+def _state_now(g: Any) -> bytes:
     if isinstance(g, np.random.Generator):
         return pickle.dumps(g.bit_generator.state)
     if isinstance(g, np.random.RandomState):

@@ -157,7 +157,7 @@ class Trace:
     def new_value(self, array: np.ndarray, root: int | None = None, kind: str = "value") -> TracerArray:
         t = array.view(TracerArray)
         tid = next(self._ids)
-        t._tid, t._plain = tid, array
+        t._tid, t._plain, t._owner = tid, array, self
         self.root[tid] = tid if root is None else self.root[root]
         self.kinds[tid] = kind
         self.shapes[tid] = array.shape
@@ -209,6 +209,8 @@ class Trace:
 
     def encode(self, value: Any) -> Any:
         """Arguments as the program will name them: traced arrays become Refs, other arrays Consts."""
+        if isinstance(value, TracerArray) and value._owner is not self and value._plain is not None:
+            value = value._plain  # kept from an earlier trace (a cache made while tracing): an outside array
         if isinstance(value, TracerArray):
             if value._tid is None:
                 raise refuse("an array made by a numpy call the tracer does not know",
@@ -244,8 +246,10 @@ class Trace:
                opaque: Any = None) -> None:  # fmt: skip
         if _state.anomaly:
             raise refuse("detect_anomaly()", "Anomaly checks read every value into Python; run the step eagerly.")
+        written = [w if w._owner is self or w._plain is None else self.adopt(w._plain)
+                   for w in writes if isinstance(w, TracerArray)]  # fmt: skip
         self.instrs.append(Instr(kind, fn, self.encode(args), self.encode(kwargs), [o._tid for o in outs],
-                                 [w._tid for w in writes if isinstance(w, TracerArray)], self.phase, opaque))
+                                 [w._tid for w in written], self.phase, opaque))
 
 
 _active: list[Trace | None] = [None]
@@ -258,6 +262,12 @@ def _has_tensor(values: Any) -> bool:
     from ..tensor import Tensor
 
     return any(isinstance(v, Tensor) for v in values)
+
+
+def is_compiling() -> bool:
+    """Whether the code running now is being recorded by autograd.compile (as `torch.compiler.is_compiling()`):
+    an op that keeps arrays between calls (a buffer pool) should make fresh ones instead."""
+    return active() is not None
 
 
 def active() -> Trace | None:
@@ -313,6 +323,7 @@ class TracerArray(np.ndarray):
 
     _tid: int | None = None
     _plain: np.ndarray | None = None
+    _owner: Trace | None = None  # the trace that made it (one kept from an earlier trace is a plain array)
 
     @property
     def base(self) -> Any:
@@ -323,6 +334,7 @@ class TracerArray(np.ndarray):
     def __array_finalize__(self, obj: Any) -> None:
         self._tid = None  # made by numpy behind the tracer's back: an error if it is ever used
         self._plain = None
+        self._owner = None
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         out = kwargs.get("out")
@@ -362,7 +374,8 @@ class TracerArray(np.ndarray):
         if trace is None:
             return result
         if name in _WRITING_FUNCTIONS:
-            trace.record("call", _function_name(func), args, kwargs, [], [args[0]])
+            target = trace.adopt(args[0]) if type(args[0]) is np.ndarray else args[0]  # an outside array written
+            trace.record("call", _function_name(func), (target, *args[1:]), kwargs, [], [target])
             return result
         first = args[0] if args else None
         root = first._tid if name in _VIEW_FUNCTIONS and isinstance(first, TracerArray) else None
@@ -546,7 +559,55 @@ def _function_name(func: Callable) -> str:
 
 # ------------------------------------------------------------------ numpy's converters, patched while tracing
 
-_original = {"asarray": np.asarray, "array": np.array, "ascontiguousarray": np.ascontiguousarray}
+_original = {"asarray": np.asarray, "array": np.array, "ascontiguousarray": np.ascontiguousarray,
+             "empty": np.empty, "zeros": np.zeros, "ones": np.ones, "full": np.full}  # fmt: skip
+_MADE = ("empty", "zeros", "ones", "full")  # numpy's array makers: what the step writes into them is recorded
+
+
+def _maker(name: str) -> Callable[..., Any]:
+    """np.zeros and the like, while tracing: a recorded array of the program, so that writes into it (x[i] = v,
+    np.copyto(x, v)) are recorded too; otherwise numpy's own."""
+    original = _original[name]
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        trace = active()
+        if trace is None or kwargs.get("like") is not None or sys._getframe(1).f_globals.get(
+                "__name__", "").startswith("numpy"):  # numpy's own workings (its functions get plain arrays)
+            return result  # fmt: skip
+        made = trace.new_value(result)
+        trace.record("call", f"np.{name}", args, kwargs, [made], [])
+        return made
+
+    make.__name__ = name
+    return make
+
+
+_MAKERS = {name: _maker(name) for name in _MADE}
+
+
+def strided(base: np.ndarray, shape: tuple, strides: tuple, base_strides: tuple) -> np.ndarray:
+    """np.lib.stride_tricks.as_strided as a program replays it: the strides were taken for `base`'s memory layout
+    when traced, so a base laid out otherwise is an error, not a wrong view."""
+    if base.strides != base_strides:
+        raise ValueError(f"autograd.compile: an array the step views with fixed strides has strides {base.strides}, "
+                         f"not {base_strides} as when traced (another memory layout); pass contiguous arrays "
+                         "(np.ascontiguousarray) or run the step eagerly")  # fmt: skip
+    return np.lib.stride_tricks.as_strided(base, shape, strides)
+
+
+def _strided_view(a: Any) -> Any:
+    """np.asarray of as_strided's helper object over a traced array: the view, recorded (else None)."""
+    base = getattr(a, "base", None)
+    trace = active()
+    if trace is None or not isinstance(base, TracerArray) or base._tid is None:
+        return None
+    interface = a.__array_interface__
+    view = _original["asarray"](a)
+    shape, strides = tuple(interface["shape"]), tuple(view.strides)
+    traced = trace.new_value(view, root=base._tid)
+    trace.record("call", "_strided", (base, shape, strides, tuple(base.strides)), {}, [traced], [])
+    return traced
 
 
 def _tensor_data(a: Any) -> Any:
@@ -557,6 +618,10 @@ def _tensor_data(a: Any) -> Any:
 
 def _asarray(a: Any, dtype: Any = None, order: Any = None, **kwargs: Any) -> Any:
     a = _tensor_data(a)
+    if not isinstance(a, np.ndarray) and dtype is None and not kwargs:  # as_strided's view of a traced array
+        view = _strided_view(a)
+        if view is not None:
+            return view
     if isinstance(a, TracerArray) and active() is not None and not kwargs.get("copy"):
         if dtype is None or np.dtype(dtype) == a.dtype:
             return a
@@ -566,6 +631,7 @@ def _asarray(a: Any, dtype: Any = None, order: Any = None, **kwargs: Any) -> Any
 
 def _array(a: Any, dtype: Any = None, *args: Any, copy: Any = True, **kwargs: Any) -> Any:
     a = _tensor_data(a)
+    kwargs.pop("subok", None) if isinstance(a, TracerArray) and active() is not None else None  # stays recorded
     if isinstance(a, TracerArray) and active() is not None and not args and not kwargs:
         if copy or copy is None:
             return a.astype(a.dtype if dtype is None else dtype)  # astype copies
@@ -594,11 +660,15 @@ def tracing(trace: Trace) -> Iterator[Trace]:
     with one_at_a_time:
         _active[0] = trace
         np.asarray, np.array, np.ascontiguousarray = _asarray, _array, _ascontiguousarray
+        for name in _MADE:
+            setattr(np, name, _MAKERS[name])
         try:
             yield trace
         finally:
             np.asarray, np.array, np.ascontiguousarray = (_original["asarray"], _original["array"],
                                                           _original["ascontiguousarray"])  # fmt: skip
+            for name in _MADE:
+                setattr(np, name, _original[name])
             _active[0] = None
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, enable_grad, no_grad
+from autograd.compiler import is_compiling
 
 BLOCK = 16_384  # elements a step updates at a time (see Optimizer._blocks): 128 kB of float64 per array
 
@@ -181,7 +182,9 @@ class Optimizer:
         dtype = arrays[0].dtype
         scratch = self._block_scratch.get(dtype)
         if scratch is None or len(scratch) < count:
-            scratch = self._block_scratch[dtype] = [np.empty(BLOCK, dtype) for _ in range(count)]
+            scratch = [np.empty(BLOCK, dtype) for _ in range(count)]
+            if not is_compiling():  # (a compiled step's program makes its own arrays; none may be kept from it)
+                self._block_scratch[dtype] = scratch
         flat = [None if a is None else a.reshape(-1) for a in arrays]  # views: the arrays are C-contiguous
         return [
             (*(None if a is None else a[i : i + BLOCK] for a in flat), [s[: min(BLOCK, size - i)] for s in scratch])
