@@ -535,7 +535,7 @@ def _optimise(trace: Trace, holders: list[_Holder], outputs: Any, finals: list,
     finals = [(e, codegen._rename(d, alias), codegen._rename(g, alias)) for e, d, g in finals]
     for o in optimizers:
         o.state_finals = [(p, key, codegen._rename(value, alias)) for p, key, value in o.state_finals]
-    live = {alias.get(t, t) for t in live}
+    live = {a for a in (alias.get(t, t) for t in live) if not isinstance(a, Const)}
     for h in holders:
         live.add(h.data_tracer._tid)
         if h.grad_tracer is not None and id(h.tensor) not in trace.grad_reset:

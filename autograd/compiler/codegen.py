@@ -19,6 +19,8 @@ import numpy as np
 
 from .trace import Const, Instr, Ref, Trace
 
+# array makers whose result, if the step never writes into it, is the same constant on every call
+_CONSTANT_MAKERS = {"np.ones", "np.zeros", "np.full"}
 # operations that must run every time they appear (fresh memory, or effects)
 _NOT_SHARED = {"copy", "astype", "fill", "flatten", "np.empty", "np.empty_like", "np.zeros_like", "np.ones_like",
                "np.copy", "np.zeros", "np.ones", "np.full", "np.full_like"}  # fmt: skip
@@ -41,12 +43,16 @@ def share_common(trace: Trace) -> list[Instr]:
     written_roots = {trace.root[w] for instr in trace.instrs for w in instr.writes}
     version: dict[int, int] = {}
     seen: dict[Any, int] = {}
-    alias: dict[int, int] = {}
+    alias: dict[int, Any] = {}  # value -> the value (or Const) that stands for it
     kept = []
     for instr in trace.instrs:
         if alias:
             instr.args, instr.kwargs = _rename((instr.args, instr.kwargs), alias)
-            instr.reads = [alias.get(r, r) for r in instr.reads]
+            instr.reads = [t for t in (alias.get(r, r) for r in instr.reads) if not isinstance(t, Const)]
+        constant = _constant(trace, instr, written_roots)
+        if constant is not None:  # made from constants only and never written: computed once, here
+            alias[instr.outs[0]] = constant
+            continue
         same = _no_op(trace, instr, written_roots)
         if same is not None:  # `x * 1`, `1 * x`, `x ** 1`: the result is x, bit for bit
             alias[instr.outs[0]] = same
@@ -71,6 +77,24 @@ def share_common(trace: Trace) -> list[Instr]:
         kept.append(instr)
     trace.alias = alias  # type: ignore[attr-defined]
     return kept
+
+
+def _constant(trace: Trace, instr: Instr, written_roots: set[int]) -> Const | None:
+    """The value of `instr` as a Const, if it reads no traced value and its result is never written: an array
+    np.zeros and the like made (kept from the trace), or a ufunc of constants (computed now, by the same call)."""
+    if instr.kind != "call" or instr.reads or instr.writes or len(instr.outs) != 1:
+        return None
+    out = instr.outs[0]
+    if trace.root[out] in written_roots:
+        return None
+    if instr.fn in _CONSTANT_MAKERS and out in trace.made:
+        return trace.const(trace.made.pop(out))
+    module, _, name = instr.fn.partition(".")
+    ufunc = getattr(np, name, None) if module == "np" else None
+    if not isinstance(ufunc, np.ufunc) or "out" in instr.kwargs:
+        return None
+    values = [trace.consts[a.index] if isinstance(a, Const) else a for a in instr.args]
+    return trace.const(np.asarray(ufunc(*values, **instr.kwargs)))
 
 
 def _no_op(trace: Trace, instr: Instr, written_roots: set[int]) -> int | None:
@@ -127,9 +151,10 @@ def _key(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-def _rename(value: Any, alias: dict[int, int]) -> Any:
+def _rename(value: Any, alias: dict[int, Any]) -> Any:
     if isinstance(value, Ref):
-        return Ref(alias.get(value.tid, value.tid))
+        target = alias.get(value.tid, value.tid)
+        return target if isinstance(target, Const) else Ref(target)
     if isinstance(value, tuple):
         return tuple(_rename(v, alias) for v in value)
     if isinstance(value, list):

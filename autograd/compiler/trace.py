@@ -147,6 +147,7 @@ class Trace:
         self._adopted_ids: dict[int, TracerArray] = {}
         self.inputs: dict[int, np.ndarray] = {}  # input value -> the outside array it records
         self.bumps: dict[int, int] = {}  # input value -> how many times the step bumped its version
+        self.made: dict[int, np.ndarray] = {}  # arrays np.zeros and the like made while tracing, by value
         self.grad_read: set[int] = set()  # id(tensor) of tensors whose .grad the step read
         self.grad_reset: set[int] = set()  # ... whose .grad it set before reading it or running backward
         self.phase = "forward"
@@ -576,6 +577,7 @@ def _maker(name: str) -> Callable[..., Any]:
                 "__name__", "").startswith("numpy"):  # numpy's own workings (its functions get plain arrays)
             return result  # fmt: skip
         made = trace.new_value(result)
+        trace.made[made._tid] = result  # its value, should the step never write into it (a constant then)
         trace.record("call", f"np.{name}", args, kwargs, [made], [])
         return made
 
