@@ -98,10 +98,21 @@ def test_net221_matches_eager(opt: str) -> None:
     assert "._rates(" in step.source and "step()" not in step.source
 
 
-@pytest.mark.parametrize("opt", ["momentum-wd", "adam", "adamw"])
+@pytest.mark.parametrize("opt", list(OPTIMISERS))
 def test_regression_net_matches_eager(opt: str) -> None:
     make = _training(lambda: RegressionNet(generator=np.random.default_rng(1)), OPTIMISERS[opt], nn.MSELoss())
     run_side_by_side(make, _data(16, 2, 1))
+
+
+@pytest.mark.parametrize("opt", list(OPTIMISERS))
+def test_two_layer_net_trained_by_an_optimiser_matches_eager(opt: str) -> None:
+    """The seeds' TwoLayerNet (sigmoid, softmax cross-entropy via its own loss) with each optimiser."""
+
+    def make() -> tuple[nn.Module, Callable[..., Any]]:
+        net = TwoLayerNet(784, 30, 10, generator=np.random.default_rng(0))
+        return net, _training(lambda: net, OPTIMISERS[opt], nn.CrossEntropyLoss())()[1]
+
+    run_side_by_side(make, _data(10, 784, 10, classes=True))
 
 
 @pytest.mark.parametrize("opt", ["sgd", "nesterov", "adam"])
@@ -114,8 +125,9 @@ def test_sequential_mnist_net_matches_eager(opt: str) -> None:
     run_side_by_side(make, _data(20, 784, 10, classes=True))
 
 
-def test_nielsen_network_matches_eager() -> None:
-    make = _training(lambda: Network([4, 6, 3], generator=np.random.default_rng(3)), OPTIMISERS["sgd"],
+@pytest.mark.parametrize("opt", list(OPTIMISERS))
+def test_nielsen_network_matches_eager(opt: str) -> None:
+    make = _training(lambda: Network([4, 6, 3], generator=np.random.default_rng(3)), OPTIMISERS[opt],
                      nn.MSELoss())  # fmt: skip
     run_side_by_side(make, _data(8, 4, 3))
 
