@@ -12,6 +12,7 @@ import pytest
 import autograd as ag
 import nn
 from autograd.compiler import TraceError
+from autograd.compiler.trace import strided
 from nn.models import Net221, RegressionNet, TwoLayerNet, lenet
 from nn.models.nielsen import Network
 
@@ -934,3 +935,32 @@ def test_an_array_a_layer_keeps_from_a_traced_call_is_an_outside_array_later() -
         x, t = _data(n, 3, 2)(n)
         close(eager(x, t).data, compiled(x, t).data)
         assert_same_state(eager_model, model)
+
+
+def test_an_argument_in_another_memory_layout_gives_the_same_convolution() -> None:
+    """The program views its input with the strides of the traced call; an input laid out otherwise (Fortran
+    order, same shape and dtype, so the same program) is read through a C-ordered copy, giving eager's values."""
+    ag.manual_seed(0)
+    conv = nn.Conv2d(1, 2, 3)
+    x = np.random.default_rng(0).normal(size=(2, 1, 6, 6))
+    c_order, fortran = ag.Tensor(x), ag.Tensor(np.asfortranarray(x))
+    assert not fortran.data.flags.c_contiguous
+    for first, then in ((c_order, fortran), (fortran, c_order)):
+        step = ag.compile(lambda x: conv(x).sum(dim=(1, 2, 3)))
+        step(first)
+        close(step(then).data, conv(then).sum(dim=(1, 2, 3)).data)
+        assert sum(len(p) for p in step._programs.values()) == 1
+
+    strided = ag.Tensor(np.random.default_rng(1).normal(size=(2, 1, 12, 6))[:, :, ::2])  # neither C nor F
+    step = ag.compile(lambda x: conv(x).sum(dim=(1, 2, 3)))
+    step(c_order)
+    close(step(strided).data, conv(strided).sum(dim=(1, 2, 3)).data)
+
+
+def test_a_strided_view_of_a_base_in_no_contiguous_layout_is_a_clear_error() -> None:
+    """Where the traced layout cannot be made again by a copy, the replay says so rather than read wrong memory."""
+    traced = np.zeros((4, 6))[:, ::2]  # strides (48, 16): neither C nor F order
+    view = strided(traced, (2, 3), traced.strides, traced.strides)
+    assert view.shape == (2, 3)
+    with pytest.raises(ValueError, match=r"strides \(24, 8\), not \(48, 16\) as when traced .*ascontiguousarray"):
+        strided(np.zeros((4, 3)), (2, 3), traced.strides, traced.strides)

@@ -589,9 +589,14 @@ _MAKERS = {name: _maker(name) for name in _MADE}
 
 
 def strided(base: np.ndarray, shape: tuple, strides: tuple, base_strides: tuple) -> np.ndarray:
-    """np.lib.stride_tricks.as_strided as a program replays it: the strides were taken for `base`'s memory layout
-    when traced, so a base laid out otherwise is an error, not a wrong view."""
+    """np.lib.stride_tricks.as_strided as a program replays it. The strides were taken for `base`'s memory layout
+    when traced: a base laid out otherwise (an argument in Fortran order, say) is read through a C-ordered copy
+    when that was the traced layout, the view then read-only (a write to the copy would be lost); else an error."""
     if base.strides != base_strides:
+        for order in "CF":  # the traced layout, if it was a contiguous one, made again
+            if base_strides == np.empty(base.shape, base.dtype, order=order).strides:
+                copy = np.array(base, order=order)
+                return np.lib.stride_tricks.as_strided(copy, shape, strides, writeable=False)
         raise ValueError(f"autograd.compile: an array the step views with fixed strides has strides {base.strides}, "
                          f"not {base_strides} as when traced (another memory layout); pass contiguous arrays "
                          "(np.ascontiguousarray) or run the step eagerly")  # fmt: skip
