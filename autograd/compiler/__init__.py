@@ -209,24 +209,21 @@ def _signature(args: tuple, kwargs: dict) -> tuple:
     """The cache key of a call: the thread (a program's buffers are its own), grad mode, the tensor arguments'
     shapes and dtypes, the other arguments' values."""
     parts: list[Any] = [threading.get_ident(), _state.enabled]
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor):
-            d = a._data
-            parts.append((d.shape, d.dtype, a._requires_grad, a._grad is None))
-        elif isinstance(a, np.ndarray):
-            parts.append((a.shape, a.dtype))
-        else:
-            parts.append(_value_key(a, i))
+    parts += [_argument_key(a, i) for i, a in enumerate(args)]
     for k, a in kwargs.items():
-        parts.append(k)
-        if isinstance(a, Tensor):
-            d = a._data
-            parts.append((d.shape, d.dtype, a._requires_grad, a._grad is None))
-        elif isinstance(a, np.ndarray):
-            parts.append((a.shape, a.dtype))
-        else:
-            parts.append(_value_key(a, k))
+        parts += [k, _argument_key(a, k)]
     return tuple(parts)
+
+
+def _argument_key(a: Any, where: int | str) -> Any:
+    """One argument's part of the key: a tensor's or array's shape and dtype (and requires_grad, grad or not),
+    any other value itself."""
+    if isinstance(a, Tensor):
+        d = a._data
+        return (d.shape, d.dtype, a._requires_grad, a._grad is None)
+    if isinstance(a, np.ndarray):
+        return (a.shape, a.dtype)
+    return _value_key(a, where)
 
 
 def _value_key(a: Any, where: int | str) -> Any:

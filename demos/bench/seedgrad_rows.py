@@ -99,19 +99,7 @@ def net221_compiled(p: NetProblem) -> Impl:
 def chain_compiled(p: ChainProblem) -> Impl:
     """The op chain's forward and backward through autograd.compile."""
     x = ag.tensor(p.x, requires_grad=True)
-    cycles = p.depth // 8
-
-    def chain_step(x: ag.Tensor) -> ag.Tensor:
-        x.grad = None
-        y = x
-        for _ in range(cycles):
-            y = (y * 2.0).exp().log() * 0.5
-            y = (y + 1.0).exp().log() - 1.0
-        out = y.sum()
-        out.backward()
-        return out
-
-    compiled = ag.compile(chain_step)
+    compiled = ag.compile(lambda x: _chain_step(x, p.depth // 8))
 
     def run() -> ag.Tensor:
         return compiled(x)
@@ -235,20 +223,24 @@ def inference_sequential(p: NetProblem) -> Impl:
     return Impl(lambda: {"logits": forward().data}, forward)
 
 
+def _chain_step(x: ag.Tensor, cycles: int) -> ag.Tensor:
+    """`cycles` times eight elementwise ops that give x back, summed, then backward (x.grad reset first)."""
+    x.grad = None
+    y = x
+    for _ in range(cycles):
+        y = (y * 2.0).exp().log() * 0.5
+        y = (y + 1.0).exp().log() - 1.0
+    out = y.sum()
+    out.backward()
+    return out
+
+
 def chain(p: ChainProblem) -> Impl:
     """The op chain on a tensor that requires grad, then sum().backward()."""
     x = ag.tensor(p.x, requires_grad=True)
-    cycles = p.depth // 8
 
     def run() -> ag.Tensor:
-        x.grad = None
-        y = x
-        for _ in range(cycles):
-            y = (y * 2.0).exp().log() * 0.5
-            y = (y + 1.0).exp().log() - 1.0
-        out = y.sum()
-        out.backward()
-        return out
+        return _chain_step(x, p.depth // 8)
 
     def check() -> dict[str, Any]:
         out = run()
